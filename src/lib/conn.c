@@ -1,0 +1,138 @@
+/*
+ * conn.c - the one blocking I/O loop every blocking model uses.
+ *
+ * Read what the peer sends, hand it to the handler, write back what
+ * the handler produced, until one side is done.  The loop copes with
+ * EINTR, short writes, a peer that half-closes (its reply is still
+ * flushed before we close) and a peer that vanishes (EPIPE and
+ * ECONNRESET end the connection, never the process: SIGPIPE is
+ * ignored and writes use MSG_NOSIGNAL).
+ *
+ * Reads and writes wait in ppoll() first, so a signal or the
+ * shutdown deadline can always interrupt a connection, even one whose
+ * client never reads.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+#define CONN_CHUNK	16384
+
+int
+conn_write_all(struct herd_server *srv, int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (server_wait_fd(srv, fd, POLLOUT) != 1) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Read a chunk: >0 bytes, 0 EOF, -1 error or stop (errno set). */
+static ssize_t
+conn_read(struct herd_server *srv, int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (server_wait_fd(srv, fd, POLLIN) != 1) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = recv(fd, buf, len, MSG_DONTWAIT);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+	}
+}
+
+/*
+ * Send what the handler produced.  Returns the handler's verdict, or
+ * HERD_ERROR when the peer went away.
+ */
+static int
+conn_flush(struct herd_server *srv, struct herd_conn *c,
+    struct herd_buf *out, int verdict)
+{
+	if (verdict != HERD_ERROR && out->len > 0) {
+		if (conn_write_all(srv, c->fd, out->data, out->len) < 0) {
+			log_debug("fd %d: write to %s: %s", c->fd, c->host,
+			    strerror(errno));
+			verdict = HERD_ERROR;
+		} else
+			c->bytes_out += out->len;
+	}
+	out->len = 0;
+	return verdict;
+}
+
+void
+conn_serve(struct herd_server *srv, struct herd_conn *c)
+{
+	const struct herd_handler *h = c->listener->handler;
+	struct herd_peer peer = {
+		.addr = (const struct sockaddr *)&c->addr,
+		.addrlen = c->addrlen,
+		.host = c->name,
+		.serv = c->serv,
+	};
+	struct herd_buf out = { NULL, 0, 0 };
+	unsigned char in[CONN_CHUNK];
+	void *st;
+	ssize_t n;
+	int verdict = HERD_CONTINUE;
+
+	log_info("connected to %s (%s)", c->name, c->host);
+	if ((st = calloc(1, h->state_size ? h->state_size : 1)) == NULL) {
+		log_err("fd %d: no memory for %s state", c->fd, h->name);
+		close(c->fd);
+		return;
+	}
+	if (h->on_open != NULL)
+		verdict = conn_flush(srv, c, &out, h->on_open(st, &peer, &out));
+	while (verdict == HERD_CONTINUE) {
+		if ((n = conn_read(srv, c->fd, in, sizeof in)) < 0) {
+			log_debug("fd %d: read from %s: %s", c->fd, c->host,
+			    strerror(errno));
+			break;
+		}
+		c->bytes_in += (size_t)n;
+		if (h->on_data != NULL)
+			verdict = conn_flush(srv, c, &out,
+			    h->on_data(st, in, (size_t)n, &out));
+		if (n == 0)		/* half-closed: what was owed is sent */
+			break;
+	}
+	if (h->on_close != NULL)
+		h->on_close(st);
+	free(st);
+	herd_buf_free(&out);
+	log_info("fd %d from %s closed: received %llu bytes, sent %llu",
+	    c->fd, c->host, c->bytes_in, c->bytes_out);
+	close(c->fd);
+	c->fd = -1;
+}

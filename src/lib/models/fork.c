@@ -1,0 +1,129 @@
+/*
+ * fork - the master accepts; a child forked per connection serves it
+ * (UNP's serv01, the classic inetd shape).  The parent closes the
+ * connected descriptor, the child closes the listening ones: after
+ * the fork each process holds only the kind it needs.
+ *
+ * The master reaps children as SIGCHLD says they exit, so none is
+ * left a zombie.  On SIGTERM it stops accepting, lets the children
+ * finish for --shutdown-timeout, then kills the rest.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "options.h"
+#include "proc.h"
+#include "server.h"
+#include "sig.h"
+
+extern const struct herd_model model_iterative;
+
+static void
+fork_reap(struct proc_set *kids)
+{
+	char how[64];
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		proc_set_remove(kids, pid);
+		proc_status_text(status, how, sizeof how);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			log_debug("child %ld %s", (long)pid, how);
+		else
+			log_warn("child %ld %s", (long)pid, how);
+	}
+}
+
+static void
+fork_child(struct herd_server *srv, struct herd_conn *c, pid_t master)
+{
+	if (proc_die_with_parent(master) < 0)
+		_exit(EX_OSERR);
+	server_close_listeners(srv);
+	snprintf(srv->role, sizeof srv->role, "child %ld", (long)getpid());
+	log_info("child %ld holds fd %d; listeners closed", (long)getpid(),
+	    c->fd);
+	conn_serve(srv, c);
+	_exit(EX_OK);
+}
+
+static void
+fork_spawn(struct herd_server *srv, struct herd_conn *c,
+    struct proc_set *kids)
+{
+	pid_t pid, master = getpid();
+
+	if ((pid = fork()) == 0)
+		fork_child(srv, c, master);
+	if (pid < 0) {
+		log_err("fork for fd %d from %s: %s", c->fd, c->host,
+		    strerror(errno));
+		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	} else if (proc_set_add(kids, pid) < 0) {
+		log_err("child %ld: out of memory to track it; killing it",
+		    (long)pid);
+		kill(pid, SIGKILL);
+	} else
+		log_info("master: child %ld serves fd %d; master closes it",
+		    (long)pid, c->fd);
+	close(c->fd);
+}
+
+/* After SIGTERM: wait for the children until the deadline, then kill. */
+static void
+fork_drain(struct herd_server *srv, struct proc_set *kids)
+{
+	fork_reap(kids);
+	while (kids->n > 0 && server_pause(srv) == 0)
+		fork_reap(kids);
+	if (kids->n > 0) {
+		log_notice("killing %zu children still serving", kids->n);
+		proc_set_kill(kids, SIGKILL);
+		while (kids->n > 0 && waitpid(-1, NULL, 0) > 0)
+			fork_reap(kids);
+	}
+}
+
+static int
+fork_run(struct herd_server *srv)
+{
+	struct proc_set kids = { NULL, 0, 0 };
+	struct herd_conn c;
+	int r, rc = EX_OK;
+
+	if (srv->opt->single)		/* -X: no children, serve inline */
+		return model_iterative.run(srv);
+	while (srv->state == SERVER_RUNNING) {
+		if ((r = server_accept(srv, &c)) < 0) {
+			rc = EX_OSERR;
+			break;
+		}
+		if (r == 1)
+			fork_spawn(srv, &c, &kids);
+		if (sig_take(SIGCHLD))
+			fork_reap(&kids);
+		server_signals(srv);
+	}
+	server_close_listeners(srv);
+	if (srv->state == SERVER_RUNNING)	/* accept failed */
+		srv->state = SERVER_ABORT;
+	fork_drain(srv, &kids);
+	proc_set_free(&kids);
+	return rc;
+}
+
+const struct herd_model model_fork = {
+	.name = "fork",
+	.summary = "the master accepts, a child per connection serves",
+	.run = fork_run,
+};

@@ -1,0 +1,280 @@
+/*
+ * options.c - argv -> struct herd_options (see options.h).
+ *
+ * Defaults follow inetd's echo plus the lecture's rot13 server: echo
+ * on 7007 and rot13 on 1067, both on every address, iterative model.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "herd.h"
+#include "options.h"
+#include "server.h"
+
+const char options_usage[] =
+"Usage: herdd [OPTION]...\n"
+"Serve echo, rot13 and other handlers under a chosen concurrency model.\n"
+"\n"
+"  -m, --model NAME           concurrency model (default: iterative);\n"
+"                             see --list-models\n"
+"  -l, --listen [ADDR:]PORT[=HANDLER]\n"
+"                             listen on PORT (a number or a service name)\n"
+"                             and serve HANDLER there (default: echo); may\n"
+"                             repeat; IPv6 addresses go in brackets, [::1];\n"
+"                             default: --listen 7007=echo --listen 1067=rot13\n"
+"  -b, --backlog N            listen(2) backlog (default: 511)\n"
+"      --ipv6-only            wildcard listeners take IPv6 only\n"
+"      --resolve              log peer host names (reverse DNS; blocks)\n"
+"  -T, --shutdown-timeout S   on SIGTERM wait S seconds for connections to\n"
+"                             finish before closing them (default: 10)\n"
+"  -X                         single process: serve in the master (debug)\n"
+"  -v, --verbose              more log (-v connections, -vv debug)\n"
+"  -q, --quiet                log errors only\n"
+"      --list-models          list the concurrency models and exit\n"
+"      --list-handlers        list the handlers and exit\n"
+"  -h, --help                 show this help and exit\n"
+"  -V, --version              show the version and exit\n"
+"\n"
+"When started with LISTEN_FDS (systemd socket activation) herdd serves\n"
+"the sockets it is given instead of --listen; LISTEN_FDNAMES name their\n"
+"handlers.\n";
+
+enum {
+	OPT_LIST_MODELS = 256,
+	OPT_LIST_HANDLERS,
+	OPT_RESOLVE,
+	OPT_IPV6_ONLY,
+};
+
+static const struct option options_long[] = {
+	{ "model",		required_argument,	NULL, 'm' },
+	{ "listen",		required_argument,	NULL, 'l' },
+	{ "backlog",		required_argument,	NULL, 'b' },
+	{ "ipv6-only",		no_argument,		NULL, OPT_IPV6_ONLY },
+	{ "resolve",		no_argument,		NULL, OPT_RESOLVE },
+	{ "shutdown-timeout",	required_argument,	NULL, 'T' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "list-models",	no_argument,		NULL, OPT_LIST_MODELS },
+	{ "list-handlers",	no_argument,		NULL, OPT_LIST_HANDLERS },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+int
+parse_uint(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+copy_field(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	if (n >= dstlen)
+		return -1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static int
+serv_valid(const char *s)
+{
+	unsigned long port;
+
+	if (*s == '\0')
+		return 0;
+	if (isdigit((unsigned char)*s))
+		return parse_uint(s, 0, 65535, &port) == 0;
+	if (!isalpha((unsigned char)*s))	/* as in /etc/services */
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return 0;
+	return 1;
+}
+
+int
+listen_spec_parse(const char *text, struct listen_spec *ls, char *err,
+    size_t errlen)
+{
+	const char *eq, *end, *colon, *port;
+
+	memset(ls, 0, sizeof *ls);
+	end = text + strlen(text);
+	if ((eq = strrchr(text, '=')) != NULL) {
+		if (copy_field(ls->handler, sizeof ls->handler, eq + 1,
+		    (size_t)(end - eq - 1)) < 0 || ls->handler[0] == '\0')
+			goto bad;
+		end = eq;
+	} else
+		strcpy(ls->handler, "echo");
+
+	if (*text == '[') {			/* [v6addr]:port */
+		const char *close = memchr(text, ']', (size_t)(end - text));
+
+		if (close == NULL || close[1] != ':' ||
+		    copy_field(ls->host, sizeof ls->host, text + 1,
+		    (size_t)(close - text - 1)) < 0 || ls->host[0] == '\0')
+			goto bad;
+		port = close + 2;
+	} else if ((colon = memchr(text, ':', (size_t)(end - text))) != NULL) {
+		if (memchr(colon + 1, ':', (size_t)(end - colon - 1)) != NULL) {
+			snprintf(err, errlen, "bad listen address '%s': "
+			    "put IPv6 addresses in brackets, as [::1]:7007",
+			    text);
+			return -1;
+		}
+		if (copy_field(ls->host, sizeof ls->host, text,
+		    (size_t)(colon - text)) < 0)
+			goto bad;
+		port = colon + 1;
+	} else
+		port = text;
+
+	if (copy_field(ls->serv, sizeof ls->serv, port,
+	    (size_t)(end - port)) < 0 || !serv_valid(ls->serv))
+		goto bad;
+	if (strcmp(ls->host, "*") == 0)
+		ls->host[0] = '\0';
+	if (herd_handler_find(ls->handler) == NULL) {
+		snprintf(err, errlen, "unknown handler '%s' in '%s' "
+		    "(see --list-handlers)", ls->handler, text);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "bad listen address '%s': expected "
+	    "[ADDR:]PORT[=HANDLER]", text);
+	return -1;
+}
+
+static int
+options_add_listen(struct herd_options *o, const char *text, char *err,
+    size_t errlen)
+{
+	struct listen_spec *ls;
+
+	ls = realloc(o->listens, (o->nlistens + 1) * sizeof *ls);
+	if (ls == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->listens = ls;
+	return listen_spec_parse(text, &o->listens[o->nlistens++], err,
+	    errlen) == 0 ? 0 : (o->nlistens--, -1);
+}
+
+static void
+options_defaults(struct herd_options *o)
+{
+	memset(o, 0, sizeof *o);
+	strcpy(o->model, "iterative");
+	o->backlog = 511;		/* nginx's and Apache's default */
+	o->shutdown_timeout = 10;
+}
+
+int
+options_parse(struct herd_options *o, int argc, char **argv,
+    enum options_action *action, char *err, size_t errlen)
+{
+	unsigned long n;
+	int c;
+
+	options_defaults(o);
+	*action = OPTIONS_RUN;
+	opterr = 0;			/* we word the errors ourselves */
+	optind = 0;			/* reset: tests parse many times */
+	while ((c = getopt_long(argc, argv, ":m:l:b:T:XvqhV", options_long,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (model_find(optarg) == NULL) {
+				snprintf(err, errlen, "unknown model '%s' "
+				    "(see --list-models)", optarg);
+				return -1;
+			}
+			snprintf(o->model, sizeof o->model, "%s", optarg);
+			break;
+		case 'l':
+			if (options_add_listen(o, optarg, err, errlen) < 0)
+				return -1;
+			break;
+		case 'b':
+			if (parse_uint(optarg, 1, 65535, &n) < 0) {
+				snprintf(err, errlen, "bad backlog '%s': "
+				    "expected 1 to 65535", optarg);
+				return -1;
+			}
+			o->backlog = (int)n;
+			break;
+		case 'T':
+			if (parse_uint(optarg, 0, 86400, &n) < 0) {
+				snprintf(err, errlen, "bad shutdown timeout "
+				    "'%s': expected 0 to 86400 seconds",
+				    optarg);
+				return -1;
+			}
+			o->shutdown_timeout = (unsigned)n;
+			break;
+		case OPT_IPV6_ONLY:	o->v6only = 1; break;
+		case OPT_RESOLVE:	o->resolve = 1; break;
+		case 'X':		o->single = 1; break;
+		case 'v':		o->verbosity++; break;
+		case 'q':		o->verbosity = -1; break;
+		case 'h':		*action = OPTIONS_HELP; return 0;
+		case 'V':		*action = OPTIONS_VERSION; return 0;
+		case OPT_LIST_MODELS:
+			*action = OPTIONS_LIST_MODELS;
+			return 0;
+		case OPT_LIST_HANDLERS:
+			*action = OPTIONS_LIST_HANDLERS;
+			return 0;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value",
+			    argv[optind - 1]);
+			return -1;
+		default:
+			snprintf(err, errlen, "unknown option '%s'",
+			    argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->verbosity > 2)
+		o->verbosity = 2;
+	if (o->nlistens == 0 &&
+	    (options_add_listen(o, "7007=echo", err, errlen) < 0 ||
+	    options_add_listen(o, "1067=rot13", err, errlen) < 0))
+		return -1;
+	return 0;
+}
+
+void
+options_free(struct herd_options *o)
+{
+	free(o->listens);
+	o->listens = NULL;
+	o->nlistens = 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * options.h - herdd's command line, parsed and validated.
+ *
+ * options_parse() never prints and never exits: it fills a struct or
+ * returns an error text, so main() alone decides what the user sees
+ * and tests can check every rejection.
+ */
+#ifndef HERD_OPTIONS_H
+#define HERD_OPTIONS_H
+
+#include <stddef.h>
+
+#define OPT_HOSTLEN	256
+#define OPT_SERVLEN	64
+#define OPT_NAMELEN	64
+#define OPT_ERRLEN	512
+
+struct listen_spec {
+	char	host[OPT_HOSTLEN];	/* "" for the wildcard */
+	char	serv[OPT_SERVLEN];	/* port number or service name */
+	char	handler[OPT_NAMELEN];
+};
+
+enum options_action {
+	OPTIONS_RUN,
+	OPTIONS_HELP,
+	OPTIONS_VERSION,
+	OPTIONS_LIST_MODELS,
+	OPTIONS_LIST_HANDLERS,
+};
+
+struct herd_options {
+	char			 model[OPT_NAMELEN];
+	struct listen_spec	*listens;
+	size_t			 nlistens;
+	int			 verbosity;	/* -q -1 .. -vv 2 */
+	int			 single;	/* -X: no child processes */
+	int			 backlog;
+	int			 resolve;
+	int			 v6only;
+	unsigned		 shutdown_timeout;	/* seconds */
+};
+
+/* 0 and the action, or -1 with a message for the user in err. */
+int	options_parse(struct herd_options *, int argc, char **argv,
+	    enum options_action *, char *err, size_t errlen);
+void	options_free(struct herd_options *);
+
+/* "[ADDR:]PORT[=HANDLER]" -> spec; 0, or -1 with a message. */
+int	listen_spec_parse(const char *text, struct listen_spec *,
+	    char *err, size_t errlen);
+
+/* Parse a decimal in [min, max]; 0 or -1. */
+int	parse_uint(const char *s, unsigned long min, unsigned long max,
+	    unsigned long *out);
+
+extern const char options_usage[];
+
+#endif

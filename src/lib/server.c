@@ -1,0 +1,372 @@
+/*
+ * server.c - listeners, the accept step, and waiting on a descriptor.
+ *
+ * This is where the split between the listening descriptor and the
+ * connected descriptor lives: server_open() makes the first kind once,
+ * server_accept() turns it into the second kind, and which process or
+ * thread calls server_accept() is what a model decides.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "options.h"
+#include "server.h"
+#include "sig.h"
+
+#define SD_LISTEN_FDS_START	3
+
+static int
+server_add_listener(struct herd_server *srv, int fd, int socktype,
+    int inherited, const struct herd_handler *h)
+{
+	struct herd_listener *l;
+	struct pollfd *pfd;
+
+	pfd = realloc(srv->pfd, (srv->nlisteners + 1) * sizeof *pfd);
+	if (pfd == NULL)
+		return -1;
+	srv->pfd = pfd;
+	l = realloc(srv->listeners, (srv->nlisteners + 1) * sizeof *l);
+	if (l == NULL)
+		return -1;
+	srv->listeners = l;
+	l = &srv->listeners[srv->nlisteners++];
+	memset(l, 0, sizeof *l);
+	l->fd = fd;
+	l->socktype = socktype;
+	l->inherited = inherited;
+	l->handler = h;
+	net_sock_name(fd, l->name, sizeof l->name);
+	log_info("listen fd %d on %s (%s)%s", fd, l->name, h->name,
+	    inherited ? " from systemd" : "");
+	return 0;
+}
+
+/* The n-th ':'-separated name of LISTEN_FDNAMES, or "". */
+static void
+server_fdname(const char *names, int n, char *out, size_t outlen)
+{
+	size_t len;
+
+	for (; names != NULL && n > 0; n--)
+		if ((names = strchr(names, ':')) != NULL)
+			names++;
+	if (names == NULL) {
+		*out = '\0';
+		return;
+	}
+	len = strcspn(names, ":");
+	if (len >= outlen)
+		len = outlen - 1;
+	memcpy(out, names, len);
+	out[len] = '\0';
+}
+
+/*
+ * systemd socket activation (sd_listen_fds(3)): the sockets start at
+ * fd 3; LISTEN_FDNAMES, set by FileDescriptorName=, picks each one's
+ * handler.  Returns the count taken, or -1 with err set.
+ */
+static int
+server_inherit(struct herd_server *srv, char *err, size_t errlen)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	unsigned long want, n;
+	int i, fd, type;
+	socklen_t len = sizeof type;
+	char name[OPT_NAMELEN];
+	const struct herd_handler *h;
+
+	if (pid == NULL || fds == NULL ||
+	    parse_uint(pid, 1, (unsigned long)-1, &want) < 0 ||
+	    want != (unsigned long)getpid() ||
+	    parse_uint(fds, 1, 1024, &n) < 0)
+		return 0;
+	for (i = 0; i < (int)n; i++) {
+		fd = SD_LISTEN_FDS_START + i;
+		server_fdname(names, i, name, sizeof name);
+		if (*name == '\0' || strcmp(name, "unknown") == 0 ||
+		    strcmp(name, "stored") == 0)
+			strcpy(name, "echo");
+		if ((h = herd_handler_find(name)) == NULL) {
+			snprintf(err, errlen, "socket fd %d is named '%s', "
+			    "which is no handler (see --list-handlers)",
+			    fd, name);
+			return -1;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+			snprintf(err, errlen, "inherited fd %d: %s", fd,
+			    strerror(errno));
+			return -1;
+		}
+		if (type != SOCK_STREAM) {
+			snprintf(err, errlen, "inherited fd %d: only stream "
+			    "sockets are supported yet", fd);
+			return -1;
+		}
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+		    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+		    server_add_listener(srv, fd, type, 1, h) < 0) {
+			snprintf(err, errlen, "inherited fd %d: %s", fd,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (int)n;
+}
+
+int
+server_open(struct herd_server *srv, const struct herd_options *opt,
+    char *err, size_t errlen)
+{
+	struct net_listen_opts lo = {
+		.socktype = SOCK_STREAM,
+		.backlog = opt->backlog,
+		.v6only = opt->v6only,
+	};
+	char name[NET_NAMELEN];
+	size_t i;
+	int fd, n;
+
+	memset(srv, 0, sizeof *srv);
+	srv->opt = opt;
+	srv->model = model_find(opt->model);
+	snprintf(srv->role, sizeof srv->role, "master");
+	if ((n = server_inherit(srv, err, errlen)) < 0)
+		return EX_USAGE;
+	if (n > 0)
+		return 0;
+	for (i = 0; i < opt->nlistens; i++) {
+		const struct listen_spec *ls = &opt->listens[i];
+
+		fd = net_listen(ls->host, ls->serv, &lo, name, sizeof name,
+		    err, errlen);
+		if (fd < 0)
+			return EX_UNAVAILABLE;
+		if (server_add_listener(srv, fd, SOCK_STREAM, 0,
+		    herd_handler_find(ls->handler)) < 0) {
+			close(fd);
+			snprintf(err, errlen, "out of memory");
+			return EX_OSERR;
+		}
+	}
+	return 0;
+}
+
+void
+server_close_listeners(struct herd_server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nlisteners; i++) {
+		if (srv->listeners[i].fd >= 0)
+			close(srv->listeners[i].fd);
+		srv->listeners[i].fd = -1;
+	}
+}
+
+void
+server_free(struct herd_server *srv)
+{
+	server_close_listeners(srv);
+	free(srv->listeners);
+	free(srv->pfd);
+	srv->listeners = NULL;
+	srv->pfd = NULL;
+	srv->nlisteners = 0;
+}
+
+int
+server_run(struct herd_server *srv)
+{
+	return srv->model->run(srv);
+}
+
+void
+server_signals(struct herd_server *srv)
+{
+	if (sig_take(SIGQUIT)) {
+		log_notice("SIGQUIT: stopping now");
+		srv->state = SERVER_ABORT;
+	}
+	if ((sig_take(SIGTERM) | sig_take(SIGINT)) &&
+	    srv->state == SERVER_RUNNING) {
+		log_notice("stopping: no new connections, %u s for the open "
+		    "ones", srv->opt->shutdown_timeout);
+		srv->state = SERVER_DRAINING;
+		clock_gettime(CLOCK_MONOTONIC, &srv->deadline);
+		srv->deadline.tv_sec += srv->opt->shutdown_timeout;
+	}
+}
+
+/*
+ * Time left before the drain deadline into ts; 0 when it has passed.
+ * Returns NULL (wait forever) unless draining.
+ */
+static const struct timespec *
+server_time_left(const struct herd_server *srv, struct timespec *ts)
+{
+	struct timespec now;
+
+	if (srv->state != SERVER_DRAINING)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ts->tv_sec = srv->deadline.tv_sec - now.tv_sec;
+	ts->tv_nsec = srv->deadline.tv_nsec - now.tv_nsec;
+	if (ts->tv_nsec < 0) {
+		ts->tv_sec--;
+		ts->tv_nsec += 1000000000L;
+	}
+	if (ts->tv_sec < 0)
+		ts->tv_sec = ts->tv_nsec = 0;
+	return ts;
+}
+
+int
+server_wait_fd(struct herd_server *srv, int fd, short events)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	struct timespec ts;
+	const struct timespec *left;
+	int r;
+
+	for (;;) {
+		if (srv->state == SERVER_ABORT)
+			return 0;
+		left = server_time_left(srv, &ts);
+		r = ppoll(&pfd, 1, left, sig_waitmask());
+		if (r > 0)
+			return 1;
+		if (r == 0) {
+			srv->state = SERVER_ABORT;
+			log_notice("shutdown timeout: closing connection");
+			return 0;
+		}
+		if (errno != EINTR)
+			return -1;
+		server_signals(srv);
+	}
+}
+
+int
+server_pause(struct herd_server *srv)
+{
+	struct timespec ts;
+	const struct timespec *left;
+
+	if (srv->state == SERVER_ABORT)
+		return -1;
+	left = server_time_left(srv, &ts);
+	if (ppoll(NULL, 0, left, sig_waitmask()) == 0) {
+		srv->state = SERVER_ABORT;
+		return -1;
+	}
+	server_signals(srv);
+	return srv->state == SERVER_ABORT ? -1 : 0;
+}
+
+/* accept(2) errors that say nothing about the listener itself. */
+static int
+accept_transient(int err)
+{
+	switch (err) {
+	case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+	case EWOULDBLOCK:
+#endif
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case EPERM:		/* a firewall said no */
+	case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN: case ENONET:
+	case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+		return 1;
+	}
+	return 0;
+}
+
+/* Out of descriptors or memory: say so, and don't spin on it. */
+static int
+accept_exhausted(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM;
+}
+
+static int
+server_accept_on(struct herd_server *srv, struct herd_listener *l,
+    struct herd_conn *c)
+{
+	memset(c, 0, sizeof *c);
+	c->addrlen = sizeof c->addr;
+	c->fd = accept4(l->fd, (struct sockaddr *)&c->addr, &c->addrlen,
+	    SOCK_CLOEXEC);
+	if (c->fd < 0) {
+		if (accept_transient(errno)) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_debug("accept on %s: %s", l->name,
+				    strerror(errno));
+			return 0;
+		}
+		log_err("accept on %s: %s", l->name, strerror(errno));
+		if (accept_exhausted(errno)) {
+			/* Let descriptors or memory come back first. */
+			struct timespec pause = { 0, 100 * 1000 * 1000 };
+
+			nanosleep(&pause, NULL);
+			return 0;
+		}
+		return -1;
+	}
+	c->listener = l;
+	net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 0,
+	    c->host, sizeof c->host, c->serv, sizeof c->serv);
+	if (srv->opt->resolve)
+		net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 1,
+		    c->name, sizeof c->name, c->serv, sizeof c->serv);
+	else
+		memcpy(c->name, c->host, sizeof c->name);
+	log_info("%s accepted fd %d from %s%s%s:%s via fd %d", srv->role,
+	    c->fd, c->addr.ss_family == AF_INET6 ? "[" : "", c->host,
+	    c->addr.ss_family == AF_INET6 ? "]" : "", c->serv, l->fd);
+	return 1;
+}
+
+int
+server_accept(struct herd_server *srv, struct herd_conn *c)
+{
+	struct pollfd *pfd = srv->pfd;
+	size_t i, n = srv->nlisteners, k;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		pfd[i].fd = srv->listeners[i].fd;
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	r = ppoll(pfd, n, NULL, sig_waitmask());
+	if (r < 0)
+		return errno == EINTR ? 0 : -1;
+	/* Start after the listener served last, so none starves. */
+	for (i = 0; i < n; i++) {
+		k = (srv->next + i) % n;
+		if (pfd[k].revents & (POLLIN | POLLERR | POLLHUP)) {
+			srv->next = (k + 1) % n;
+			return server_accept_on(srv, &srv->listeners[k], c);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,327 @@
+/*
+ * harness.c - see harness.h.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static const char *
+herdd_path(void)
+{
+	const char *p = getenv("HERDD");
+
+	return p != NULL ? p : "../src/herdd";
+}
+
+static int
+listen_loopback(int *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof sin;
+	int fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0,
+	    "bind: %s", strerror(errno));
+	cr_assert(listen(fd, 128) == 0);
+	cr_assert(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* In the child: fds[0..n) become 3..3+n, nothing else survives exec. */
+static void
+child_exec(const int *fds, int n, const char *fdnames, const char *const *args,
+    int logfd)
+{
+	const char *argv[64];
+	char num[32];
+	int i, high[HARNESS_MAXSOCK];
+
+	for (i = 0; i < n; i++)
+		high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 100);
+	for (i = 0; i < n; i++)
+		dup2(high[i], 3 + i);	/* dup2 clears FD_CLOEXEC */
+	dup2(logfd, STDOUT_FILENO);
+	dup2(logfd, STDERR_FILENO);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (n > 0) {
+		snprintf(num, sizeof num, "%ld", (long)getpid());
+		setenv("LISTEN_PID", num, 1);
+		snprintf(num, sizeof num, "%d", n);
+		setenv("LISTEN_FDS", num, 1);
+		setenv("LISTEN_FDNAMES", fdnames, 1);
+	}
+	argv[0] = "herdd";
+	for (i = 0; args != NULL && args[i] != NULL && i < 62; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	execv(herdd_path(), (char *const *)argv);
+	_exit(127);
+}
+
+void
+herdd_start(struct herdd *d, const char *fdnames, const char *const *args)
+{
+	int fds[HARNESS_MAXSOCK], logfd, i;
+	const char *p;
+	pid_t parent = getpid();
+
+	memset(d, 0, sizeof *d);
+	if (fdnames != NULL && *fdnames != '\0')
+		for (d->nports = 1, p = fdnames; *p != '\0'; p++)
+			d->nports += *p == ':';
+	cr_assert(d->nports <= HARNESS_MAXSOCK);
+	for (i = 0; i < d->nports; i++) {
+		fds[i] = listen_loopback(&d->port[i]);
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	}
+	snprintf(d->log, sizeof d->log, "/tmp/herd-test-%ld-XXXXXX",
+	    (long)getpid());
+	logfd = mkstemp(d->log);
+	cr_assert(logfd >= 0, "mkstemp: %s", strerror(errno));
+	fcntl(logfd, F_SETFD, FD_CLOEXEC);
+
+	d->pid = fork();
+	cr_assert(d->pid >= 0, "fork: %s", strerror(errno));
+	if (d->pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+		    getppid() != parent)
+			_exit(126);
+		child_exec(fds, d->nports, fdnames, args, logfd);
+	}
+	for (i = 0; i < d->nports; i++)
+		close(fds[i]);
+	close(logfd);
+}
+
+int
+herdd_wait(struct herdd *d, int timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	int status;
+	pid_t r;
+
+	if (d->pid <= 0)
+		return -1;
+	do {
+		r = waitpid(d->pid, &status, WNOHANG);
+		if (r == d->pid) {
+			d->pid = 0;
+			return status;
+		}
+		nap_ms(10);
+	} while (now_ms() < end);
+	return -1;
+}
+
+int
+herdd_stop(struct herdd *d, int signo, int timeout_ms)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, signo);
+	if ((status = herdd_wait(d, timeout_ms)) == -1) {
+		kill(d->pid, SIGKILL);
+		herdd_wait(d, 5000);
+	}
+	unlink(d->log);
+	return status;
+}
+
+const char *
+herdd_log(const struct herdd *d)
+{
+	static char buf[1 << 16];
+	ssize_t n = 0;
+	int fd;
+
+	buf[0] = '\0';
+	if ((fd = open(d->log, O_RDONLY | O_CLOEXEC)) < 0)
+		return buf;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+int
+herdd_log_wait(const struct herdd *d, const char *text, int timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+
+	do {
+		if (strstr(herdd_log(d), text) != NULL)
+			return 1;
+		nap_ms(10);
+	} while (now_ms() < end);
+	return 0;
+}
+
+int
+herdd_run(const char *fdnames, const char *const *args, char *output,
+    size_t len)
+{
+	struct herdd d;
+	int status;
+
+	herdd_start(&d, fdnames, args);
+	if ((status = herdd_wait(&d, 10000)) == -1) {
+		kill(d.pid, SIGKILL);
+		herdd_wait(&d, 5000);
+	}
+	snprintf(output, len, "%s", herdd_log(&d));
+	unlink(d.log);
+	return status;
+}
+
+int
+client_connect(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((unsigned short)port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	cr_assert(connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0,
+	    "connect 127.0.0.1:%d: %s", port, strerror(errno));
+	return fd;
+}
+
+/*
+ * Move bytes both ways with poll until want bytes came back (or EOF
+ * when want is -1).  Returns the bytes received or -1.
+ */
+static ssize_t
+client_pump(int fd, const unsigned char *msg, size_t len, int half_close,
+    unsigned char *reply, size_t cap, ssize_t want, int timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	size_t sent = 0, got = 0;
+	int closed = 0, flags = fcntl(fd, F_GETFL);
+	unsigned char sink[16384];
+	ssize_t n;
+
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long long left = end - now_ms();
+
+		if (sent == len && half_close && !closed) {
+			shutdown(fd, SHUT_WR);
+			closed = 1;
+		}
+		if (want >= 0 && got >= (size_t)want)
+			break;
+		if (left <= 0)
+			goto fail;
+		if (sent < len)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			goto fail;
+		if (p.revents & POLLOUT) {
+			n = send(fd, msg + sent, len - sent, MSG_NOSIGNAL);
+			if (n < 0 && errno != EAGAIN)
+				goto fail;
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			unsigned char *dst = got < cap ? reply + got : sink;
+			size_t room = got < cap ? cap - got : sizeof sink;
+
+			n = recv(fd, dst, room, 0);
+			if (n == 0)
+				break;
+			if (n < 0 && errno != EAGAIN)
+				goto fail;
+			if (n > 0)
+				got += (size_t)n;
+		}
+	}
+	fcntl(fd, F_SETFL, flags);
+	return (ssize_t)got;
+fail:
+	fcntl(fd, F_SETFL, flags);
+	return -1;
+}
+
+ssize_t
+client_exchange(int fd, const void *msg, size_t len, void *reply, size_t cap,
+    int timeout_ms)
+{
+	return client_pump(fd, msg, len, 1, reply, cap, -1, timeout_ms);
+}
+
+ssize_t
+client_roundtrip(int fd, const void *msg, size_t len, void *reply,
+    int timeout_ms)
+{
+	return client_pump(fd, msg, len, 0, reply, len, (ssize_t)len,
+	    timeout_ms);
+}
+
+void
+fill_pattern(unsigned char *p, size_t len, unsigned seed)
+{
+	size_t i;
+	unsigned x = seed * 2654435761u + 1;
+
+	for (i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		p[i] = (unsigned char)(i < 256 ? i : x >> 16);
+	}
+}
+
+void
+rot13_buf(unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] >= 'a' && p[i] <= 'z')
+			p[i] = (unsigned char)('a' + (p[i] - 'a' + 13) % 26);
+		else if (p[i] >= 'A' && p[i] <= 'Z')
+			p[i] = (unsigned char)('A' + (p[i] - 'A' + 13) % 26);
+	}
+}

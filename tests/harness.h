@@ -1,0 +1,65 @@
+/*
+ * harness.h - start herdd on sockets the test bound, talk to it, stop it.
+ *
+ * The test binds 127.0.0.1:0, reads the port back and hands the socket
+ * to herdd as fd 3 with LISTEN_FDS (socket activation): no port races,
+ * and herdd can be connected to before it even runs.  herdd dies with
+ * the test process (PR_SET_PDEATHSIG), so a crashed or timed-out test
+ * leaves no server behind.
+ */
+#ifndef HERD_TEST_HARNESS_H
+#define HERD_TEST_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define HARNESS_MAXSOCK	4
+
+struct herdd {
+	pid_t	pid;
+	int	nports;
+	int	port[HARNESS_MAXSOCK];
+	char	log[64];	/* its stderr */
+};
+
+/*
+ * Start herdd with one listening socket per ':'-separated handler name
+ * in fdnames ("echo", "echo:rot13"; NULL for none) and the given
+ * NULL-terminated arguments (argv[0] excluded).  Its stdout and
+ * stderr go to d->log.
+ */
+void	herdd_start(struct herdd *, const char *fdnames, const char *const *args);
+/* Signal it and wait up to timeout_ms; returns the wait status, -1 on timeout. */
+int	herdd_stop(struct herdd *, int signo, int timeout_ms);
+/* Wait up to timeout_ms for it to exit; the wait status or -1. */
+int	herdd_wait(struct herdd *, int timeout_ms);
+/* Its log so far (static buffer). */
+const char *herdd_log(const struct herdd *);
+/* Poll up to timeout_ms for text to appear in its log. */
+int	herdd_log_wait(const struct herdd *, const char *text, int timeout_ms);
+
+/* Run herdd to completion; its wait status, and its output in output. */
+int	herdd_run(const char *fdnames, const char *const *args, char *output,
+	    size_t len);
+
+/* A connected TCP socket to 127.0.0.1:port (asserts). */
+int	client_connect(int port);
+/*
+ * Send len bytes, half-close, read until EOF, writing and reading at
+ * the same time so big payloads cannot deadlock.  Returns the bytes
+ * received (into reply, up to cap), or -1 on error or timeout.
+ */
+ssize_t	client_exchange(int fd, const void *msg, size_t len, void *reply,
+	    size_t cap, int timeout_ms);
+/* Send and read exactly len reply bytes without closing. */
+ssize_t	client_roundtrip(int fd, const void *msg, size_t len, void *reply,
+	    int timeout_ms);
+
+/* len deterministic bytes covering all 256 values. */
+void	fill_pattern(unsigned char *, size_t len, unsigned seed);
+void	rot13_buf(unsigned char *, size_t len);
+
+/* Milliseconds on the monotonic clock. */
+long long now_ms(void);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * test-options.c - herdd's flags and --listen addresses, accepted and
+ * refused.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "options.h"
+
+static struct herd_options opt;
+static enum options_action action;
+static char err[OPT_ERRLEN];
+
+static void
+cleanup(void)
+{
+	options_free(&opt);
+}
+
+TestSuite(options, .fini = cleanup);
+TestSuite(listen_spec);
+
+#define PARSE(...) parse((char *[]){ "herdd", __VA_ARGS__, NULL })
+
+static int
+parse(char **argv)
+{
+	int argc = 0;
+
+	while (argv[argc] != NULL)
+		argc++;
+	err[0] = '\0';
+	return options_parse(&opt, argc, argv, &action, err, sizeof err);
+}
+
+Test(options, defaults_are_echo_7007_and_rot13_1067)
+{
+	char *argv[] = { "herdd", NULL };
+
+	cr_assert_eq(options_parse(&opt, 1, argv, &action, err, sizeof err), 0);
+	cr_assert_eq(action, OPTIONS_RUN);
+	cr_assert_str_eq(opt.model, "iterative");
+	cr_assert_eq(opt.nlistens, 2);
+	cr_assert_str_eq(opt.listens[0].serv, "7007");
+	cr_assert_str_eq(opt.listens[0].handler, "echo");
+	cr_assert_str_eq(opt.listens[0].host, "");
+	cr_assert_str_eq(opt.listens[1].serv, "1067");
+	cr_assert_str_eq(opt.listens[1].handler, "rot13");
+	cr_assert_eq(opt.shutdown_timeout, 10);
+}
+
+Test(options, model_flag_picks_a_known_model)
+{
+	cr_assert_eq(PARSE("--model", "fork"), 0);
+	cr_assert_str_eq(opt.model, "fork");
+}
+
+Test(options, unknown_model_is_named_in_the_error)
+{
+	cr_assert_eq(PARSE("--model", "bogus"), -1);
+	cr_assert(strstr(err, "unknown model 'bogus'") != NULL, "%s", err);
+}
+
+Test(options, unknown_flag_is_named_in_the_error)
+{
+	cr_assert_eq(PARSE("--frobnicate"), -1);
+	cr_assert(strstr(err, "--frobnicate") != NULL, "%s", err);
+}
+
+Test(options, unknown_short_flag_is_named_in_the_error)
+{
+	cr_assert_eq(PARSE("-Z"), -1);
+	cr_assert(strstr(err, "-Z") != NULL, "%s", err);
+}
+
+Test(options, missing_value_is_reported)
+{
+	cr_assert_eq(PARSE("--listen"), -1);
+	cr_assert(strstr(err, "needs a value") != NULL, "%s", err);
+}
+
+Test(options, stray_argument_is_refused)
+{
+	cr_assert_eq(PARSE("7007"), -1);
+	cr_assert(strstr(err, "unexpected argument '7007'") != NULL, "%s", err);
+}
+
+Test(options, listen_repeats_and_replaces_the_defaults)
+{
+	cr_assert_eq(PARSE("-l", "7000", "--listen", "127.0.0.1:7001=rot13"), 0);
+	cr_assert_eq(opt.nlistens, 2);
+	cr_assert_str_eq(opt.listens[0].serv, "7000");
+	cr_assert_str_eq(opt.listens[1].host, "127.0.0.1");
+	cr_assert_str_eq(opt.listens[1].handler, "rot13");
+}
+
+Test(options, bad_listen_address_is_refused)
+{
+	cr_assert_eq(PARSE("--listen", "127.0.0.1:"), -1);
+	cr_assert(strstr(err, "bad listen address '127.0.0.1:'") != NULL,
+	    "%s", err);
+}
+
+Test(options, backlog_must_be_positive)
+{
+	cr_assert_eq(PARSE("--backlog", "0"), -1);
+	cr_assert_eq(PARSE("--backlog", "12x"), -1);
+	cr_assert_eq(PARSE("--backlog", "64"), 0);
+	cr_assert_eq(opt.backlog, 64);
+}
+
+Test(options, shutdown_timeout_is_seconds)
+{
+	cr_assert_eq(PARSE("-T", "-1"), -1);
+	cr_assert_eq(PARSE("--shutdown-timeout", "3"), 0);
+	cr_assert_eq(opt.shutdown_timeout, 3);
+}
+
+Test(options, verbosity_counts_and_quiet_silences)
+{
+	cr_assert_eq(PARSE("-v", "-v", "-v"), 0);
+	cr_assert_eq(opt.verbosity, 2);
+	options_free(&opt);
+	cr_assert_eq(PARSE("-q"), 0);
+	cr_assert_eq(opt.verbosity, -1);
+}
+
+Test(options, info_flags_return_their_action)
+{
+	cr_assert_eq(PARSE("--help"), 0);
+	cr_assert_eq(action, OPTIONS_HELP);
+	cr_assert_eq(PARSE("-V"), 0);
+	cr_assert_eq(action, OPTIONS_VERSION);
+	cr_assert_eq(PARSE("--list-models"), 0);
+	cr_assert_eq(action, OPTIONS_LIST_MODELS);
+	cr_assert_eq(PARSE("--list-handlers"), 0);
+	cr_assert_eq(action, OPTIONS_LIST_HANDLERS);
+}
+
+static struct listen_spec ls;
+
+static int
+spec(const char *text)
+{
+	err[0] = '\0';
+	return listen_spec_parse(text, &ls, err, sizeof err);
+}
+
+Test(listen_spec, port_alone_is_wildcard_echo)
+{
+	cr_assert_eq(spec("7007"), 0);
+	cr_assert_str_eq(ls.host, "");
+	cr_assert_str_eq(ls.serv, "7007");
+	cr_assert_str_eq(ls.handler, "echo");
+}
+
+Test(listen_spec, address_port_and_handler)
+{
+	cr_assert_eq(spec("127.0.0.1:1067=rot13"), 0);
+	cr_assert_str_eq(ls.host, "127.0.0.1");
+	cr_assert_str_eq(ls.serv, "1067");
+	cr_assert_str_eq(ls.handler, "rot13");
+}
+
+Test(listen_spec, bracketed_ipv6)
+{
+	cr_assert_eq(spec("[::1]:7007"), 0);
+	cr_assert_str_eq(ls.host, "::1");
+	cr_assert_str_eq(ls.serv, "7007");
+}
+
+Test(listen_spec, bare_ipv6_asks_for_brackets)
+{
+	cr_assert_eq(spec("::1:7007"), -1);
+	cr_assert(strstr(err, "brackets") != NULL, "%s", err);
+}
+
+Test(listen_spec, star_means_every_address)
+{
+	cr_assert_eq(spec("*:7007=discard"), 0);
+	cr_assert_str_eq(ls.host, "");
+	cr_assert_str_eq(ls.handler, "discard");
+}
+
+Test(listen_spec, service_name_is_kept_for_getaddrinfo)
+{
+	cr_assert_eq(spec("localhost:echo=echo"), 0);
+	cr_assert_str_eq(ls.host, "localhost");
+	cr_assert_str_eq(ls.serv, "echo");
+}
+
+Test(listen_spec, port_out_of_range_is_refused)
+{
+	cr_assert_eq(spec("70000"), -1);
+	cr_assert_eq(spec("-1"), -1);
+	cr_assert_eq(spec("65535"), 0);
+}
+
+Test(listen_spec, unknown_handler_is_named)
+{
+	cr_assert_eq(spec("7007=nosuch"), -1);
+	cr_assert(strstr(err, "unknown handler 'nosuch'") != NULL, "%s", err);
+}
+
+Test(listen_spec, empty_parts_are_refused)
+{
+	cr_assert_eq(spec(""), -1);
+	cr_assert_eq(spec("7007="), -1);
+	cr_assert_eq(spec("[::1]7007"), -1);
+	cr_assert_eq(spec("[]:7007"), -1);
+	cr_assert_eq(spec("host:port with space"), -1);
+}
