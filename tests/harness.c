@@ -295,8 +295,9 @@ client_exchange(int fd, const void *msg, size_t len, void *reply, size_t cap,
 
 ssize_t
 client_roundtrip(int fd, const void *msg, size_t len, void *reply,
-    int timeout_ms)
+    size_t cap, int timeout_ms)
 {
+	cr_assert_geq(cap, len, "reply buffer holds the whole reply");
 	return client_pump(fd, msg, len, 0, reply, len, (ssize_t)len,
 	    timeout_ms);
 }

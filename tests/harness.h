@@ -51,9 +51,9 @@ int	client_connect(int port);
  */
 ssize_t	client_exchange(int fd, const void *msg, size_t len, void *reply,
 	    size_t cap, int timeout_ms);
-/* Send and read exactly len reply bytes without closing. */
+/* Send and read exactly len reply bytes (cap >= len) without closing. */
 ssize_t	client_roundtrip(int fd, const void *msg, size_t len, void *reply,
-	    int timeout_ms);
+	    size_t cap, int timeout_ms);
 
 /* len deterministic bytes covering all 256 values. */
 void	fill_pattern(unsigned char *, size_t len, unsigned seed);

@@ -56,7 +56,7 @@ Test(models, iterative_serves_one_client_at_a_time)
 
 	start("iterative", "echo");
 	a = client_connect(d.port[0]);
-	cr_assert_eq(client_roundtrip(a, "A", 1, got, T_IO), 1);
+	cr_assert_eq(client_roundtrip(a, "A", 1, got, sizeof got, T_IO), 1);
 	b = client_connect(d.port[0]);	/* queued in the backlog */
 	cr_assert_eq(send(b, "B", 1, 0), 1);
 	cr_assert_not(readable_within(b, 300), "B waits while A is served");
@@ -105,7 +105,7 @@ Test(models, fork_serves_32_clients_at_once)
 		fds[i] = client_connect(d.port[0]);
 	for (i = NCLIENTS - 1; i >= 0; i--) {
 		snprintf(msg, sizeof msg, "client %02d", i);
-		cr_assert_eq(client_roundtrip(fds[i], msg, 9, got, T_IO), 9);
+		cr_assert_eq(client_roundtrip(fds[i], msg, 9, got, sizeof got, T_IO), 9);
 		cr_assert_arr_eq(got, msg, 9);
 	}
 	for (i = 0; i < NCLIENTS; i++)
@@ -188,7 +188,7 @@ Test(models, fork_child_holds_only_the_connected_fd)
 
 	start("fork", "echo:rot13");
 	fd = client_connect(d.port[0]);
-	cr_assert_eq(client_roundtrip(fd, "x", 1, got, T_IO), 1);
+	cr_assert_eq(client_roundtrip(fd, "x", 1, got, sizeof got, T_IO), 1);
 	cr_assert(wait_children(d.pid, 1, 5000));
 	cr_assert_eq(children_of(d.pid, kids, 4), 1);
 	/* The child: only its connection.  The master: only listeners. */
@@ -223,7 +223,7 @@ Test(models, fork_sigterm_leaves_no_child)
 
 	herdd_start(&d, "echo", args);
 	fd = client_connect(d.port[0]);
-	cr_assert_eq(client_roundtrip(fd, "x", 1, got, T_IO), 1);
+	cr_assert_eq(client_roundtrip(fd, "x", 1, got, sizeof got, T_IO), 1);
 	cr_assert(wait_children(d.pid, 1, 5000));
 	cr_assert_eq(children_of(d.pid, kids, 4), 1);
 	kill(d.pid, SIGTERM);
@@ -242,7 +242,7 @@ Test(models, fork_x_flag_serves_without_children)
 
 	herdd_start(&d, "echo", args);
 	fd = client_connect(d.port[0]);
-	cr_assert_eq(client_roundtrip(fd, "x", 1, got, T_IO), 1);
+	cr_assert_eq(client_roundtrip(fd, "x", 1, got, sizeof got, T_IO), 1);
 	cr_assert_eq(children_of(d.pid, (pid_t[4]){ 0 }, 4), 0);
 	close(fd);
 }

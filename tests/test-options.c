@@ -139,6 +139,39 @@ Test(options, info_flags_return_their_action)
 	cr_assert_eq(action, OPTIONS_LIST_HANDLERS);
 }
 
+Test(options, workers_and_threads_take_counts)
+{
+	cr_assert_eq(PARSE("--workers", "3", "-t", "7", "--queue-depth", "9",
+	    "--max-requests", "100", "--max-conns", "50"), 0);
+	cr_assert_eq(opt.workers, 3);
+	cr_assert_eq(opt.threads, 7);
+	cr_assert_eq(opt.queue_depth, 9);
+	cr_assert_eq(opt.max_requests, 100);
+	cr_assert_eq(opt.max_conns, 50);
+}
+
+Test(options, zero_workers_is_refused_by_name)
+{
+	cr_assert_eq(PARSE("--workers", "0"), -1);
+	cr_assert(strstr(err, "bad --workers '0'") != NULL, "%s", err);
+}
+
+Test(options, workers_default_to_the_core_count)
+{
+	cr_assert_eq(PARSE("-v"), 0);
+	cr_assert_geq(opt.workers, 1);
+	cr_assert_eq(opt.max_requests, 0);
+}
+
+Test(options, accept_lock_kinds)
+{
+	cr_assert_eq(PARSE("--accept-lock", "fcntl"), 0);
+	cr_assert_eq(opt.accept_lock, ACCEPT_LOCK_FCNTL);
+	cr_assert_str_eq(accept_lock_name(opt.accept_lock), "fcntl");
+	cr_assert_eq(PARSE("--accept-lock", "spin"), -1);
+	cr_assert(strstr(err, "bad --accept-lock 'spin'") != NULL, "%s", err);
+}
+
 static struct listen_spec ls;
 
 static int

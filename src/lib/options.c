@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "herd.h"
 #include "options.h"
@@ -33,6 +34,16 @@ const char options_usage[] =
 "      --resolve              log peer host names (reverse DNS; blocks)\n"
 "  -T, --shutdown-timeout S   on SIGTERM wait S seconds for connections to\n"
 "                             finish before closing them (default: 10)\n"
+"  -w, --workers N            worker processes (default: number of cores)\n"
+"  -t, --threads N            threads per process in thread models\n"
+"                             (default: 32)\n"
+"      --accept-lock KIND     none, fcntl or mutex: how workers take turns\n"
+"                             in accept() (default: none)\n"
+"      --queue-depth N        pool: connections queued for the threads\n"
+"                             (default: 256)\n"
+"      --max-requests N       recycle a worker after N connections\n"
+"                             (default: 0, never)\n"
+"      --max-conns N          cap on live connections (default: 0, none)\n"
 "  -X                         single process: serve in the master (debug)\n"
 "  -v, --verbose              more log (-v connections, -vv debug)\n"
 "  -q, --quiet                log errors only\n"
@@ -50,6 +61,10 @@ enum {
 	OPT_LIST_HANDLERS,
 	OPT_RESOLVE,
 	OPT_IPV6_ONLY,
+	OPT_ACCEPT_LOCK,
+	OPT_QUEUE_DEPTH,
+	OPT_MAX_REQUESTS,
+	OPT_MAX_CONNS,
 };
 
 static const struct option options_long[] = {
@@ -59,6 +74,12 @@ static const struct option options_long[] = {
 	{ "ipv6-only",		no_argument,		NULL, OPT_IPV6_ONLY },
 	{ "resolve",		no_argument,		NULL, OPT_RESOLVE },
 	{ "shutdown-timeout",	required_argument,	NULL, 'T' },
+	{ "workers",		required_argument,	NULL, 'w' },
+	{ "threads",		required_argument,	NULL, 't' },
+	{ "accept-lock",	required_argument,	NULL, OPT_ACCEPT_LOCK },
+	{ "queue-depth",	required_argument,	NULL, OPT_QUEUE_DEPTH },
+	{ "max-requests",	required_argument,	NULL, OPT_MAX_REQUESTS },
+	{ "max-conns",		required_argument,	NULL, OPT_MAX_CONNS },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "list-models",	no_argument,		NULL, OPT_LIST_MODELS },
@@ -82,6 +103,48 @@ parse_uint(const char *s, unsigned long min, unsigned long max,
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+static const char *const accept_lock_names[] = {
+	[ACCEPT_LOCK_NONE] = "none",
+	[ACCEPT_LOCK_FCNTL] = "fcntl",
+	[ACCEPT_LOCK_MUTEX] = "mutex",
+};
+
+const char *
+accept_lock_name(enum accept_lock l)
+{
+	return accept_lock_names[l];
+}
+
+static int
+parse_accept_lock(const char *s, enum accept_lock *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof accept_lock_names / sizeof *accept_lock_names;
+	    i++)
+		if (strcmp(s, accept_lock_names[i]) == 0) {
+			*out = (enum accept_lock)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* A count flag: "--NAME N" within [min, max], or an error naming it. */
+static int
+parse_count(const char *flag, const char *arg, unsigned long min,
+    unsigned long max, unsigned *out, char *err, size_t errlen)
+{
+	unsigned long n;
+
+	if (parse_uint(arg, min, max, &n) < 0) {
+		snprintf(err, errlen, "bad %s '%s': expected %lu to %lu", flag,
+		    arg, min, max);
+		return -1;
+	}
+	*out = (unsigned)n;
 	return 0;
 }
 
@@ -186,10 +249,16 @@ options_add_listen(struct herd_options *o, const char *text, char *err,
 static void
 options_defaults(struct herd_options *o)
 {
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
 	memset(o, 0, sizeof *o);
 	strcpy(o->model, "iterative");
 	o->backlog = 511;		/* nginx's and Apache's default */
 	o->shutdown_timeout = 10;
+	o->workers = cores > 0 ? (unsigned)cores : 1;
+	o->threads = 32;
+	o->accept_lock = ACCEPT_LOCK_NONE;
+	o->queue_depth = 256;
 }
 
 int
@@ -203,7 +272,7 @@ options_parse(struct herd_options *o, int argc, char **argv,
 	*action = OPTIONS_RUN;
 	opterr = 0;			/* we word the errors ourselves */
 	optind = 0;			/* reset: tests parse many times */
-	while ((c = getopt_long(argc, argv, ":m:l:b:T:XvqhV", options_long,
+	while ((c = getopt_long(argc, argv, ":m:l:b:T:w:t:XvqhV", options_long,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -234,6 +303,38 @@ options_parse(struct herd_options *o, int argc, char **argv,
 				return -1;
 			}
 			o->shutdown_timeout = (unsigned)n;
+			break;
+		case 'w':
+			if (parse_count("--workers", optarg, 1, 1024,
+			    &o->workers, err, errlen) < 0)
+				return -1;
+			break;
+		case 't':
+			if (parse_count("--threads", optarg, 1, 4096,
+			    &o->threads, err, errlen) < 0)
+				return -1;
+			break;
+		case OPT_QUEUE_DEPTH:
+			if (parse_count("--queue-depth", optarg, 1, 65536,
+			    &o->queue_depth, err, errlen) < 0)
+				return -1;
+			break;
+		case OPT_MAX_REQUESTS:
+			if (parse_count("--max-requests", optarg, 0,
+			    1000000000, &o->max_requests, err, errlen) < 0)
+				return -1;
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_count("--max-conns", optarg, 0, 1000000,
+			    &o->max_conns, err, errlen) < 0)
+				return -1;
+			break;
+		case OPT_ACCEPT_LOCK:
+			if (parse_accept_lock(optarg, &o->accept_lock) < 0) {
+				snprintf(err, errlen, "bad --accept-lock '%s': "
+				    "expected none, fcntl or mutex", optarg);
+				return -1;
+			}
 			break;
 		case OPT_IPV6_ONLY:	o->v6only = 1; break;
 		case OPT_RESOLVE:	o->resolve = 1; break;

@@ -29,6 +29,12 @@ enum options_action {
 	OPTIONS_LIST_HANDLERS,
 };
 
+enum accept_lock {
+	ACCEPT_LOCK_NONE,	/* every worker calls accept(); the kernel picks */
+	ACCEPT_LOCK_FCNTL,	/* a record lock on a file, across processes */
+	ACCEPT_LOCK_MUTEX,	/* a robust pthread mutex (process-shared) */
+};
+
 struct herd_options {
 	char			 model[OPT_NAMELEN];
 	struct listen_spec	*listens;
@@ -39,7 +45,15 @@ struct herd_options {
 	int			 resolve;
 	int			 v6only;
 	unsigned		 shutdown_timeout;	/* seconds */
+	unsigned		 workers;	/* processes; default: cores */
+	unsigned		 threads;	/* per process, thread models */
+	enum accept_lock	 accept_lock;
+	unsigned		 queue_depth;	/* pool: connected fds queued */
+	unsigned		 max_requests;	/* recycle a worker; 0 never */
+	unsigned		 max_conns;	/* live connections; 0 no cap */
 };
+
+const char *accept_lock_name(enum accept_lock);
 
 /* 0 and the action, or -1 with a message for the user in err. */
 int	options_parse(struct herd_options *, int argc, char **argv,
