@@ -5,10 +5,19 @@
 # autoreconf (only when there is no configure yet), configure (only when
 # there is no Makefile yet, or when given arguments, which it passes
 # on) and make.  Running it again is cheap.
+#
+# --ci (first argument, not passed on) also installs the checking tools
+# .ci/run uses: clang and its sanitizer and fuzzer runtimes, scan-build,
+# cppcheck and valgrind.
 set -eu
 cd "$(dirname "$0")"
 
 DEPS="build-essential autoconf automake libtool pkg-config libcriterion-dev"
+CI_DEPS="clang libclang-rt-14-dev clang-tools-14 cppcheck valgrind"
+if [ "${1:-}" = --ci ]; then
+	DEPS="$DEPS $CI_DEPS"
+	shift
+fi
 
 say() { printf 'bootstrap: %s\n' "$*"; }
 

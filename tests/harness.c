@@ -63,14 +63,32 @@ listen_loopback(int *port)
 	return fd;
 }
 
+/* Split $HERDD_WRAPPER at spaces into argv; returns the count. */
+static int
+wrapper_argv(const char **argv, int max)
+{
+	static char buf[512];
+	const char *w = getenv("HERDD_WRAPPER");
+	char *p, *save;
+	int n = 0;
+
+	if (w == NULL || *w == '\0')
+		return 0;
+	snprintf(buf, sizeof buf, "%s", w);
+	for (p = strtok_r(buf, " ", &save); p != NULL && n < max;
+	    p = strtok_r(NULL, " ", &save))
+		argv[n++] = p;
+	return n;
+}
+
 /* In the child: fds[0..n) become 3..3+n, nothing else survives exec. */
 static void
 child_exec(const int *fds, int n, const char *fdnames, const char *const *args,
     int logfd)
 {
-	const char *argv[64];
+	const char *argv[64], *path;
 	char num[32];
-	int i, high[HARNESS_MAXSOCK];
+	int i, argc, high[HARNESS_MAXSOCK];
 
 	for (i = 0; i < n; i++)
 		high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 100);
@@ -88,11 +106,15 @@ child_exec(const int *fds, int n, const char *fdnames, const char *const *args,
 		setenv("LISTEN_FDS", num, 1);
 		setenv("LISTEN_FDNAMES", fdnames, 1);
 	}
-	argv[0] = "herdd";
-	for (i = 0; args != NULL && args[i] != NULL && i < 62; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	execv(herdd_path(), (char *const *)argv);
+	/* HERDD_WRAPPER="valgrind -q ..." runs herdd under a tool (CI). */
+	argc = wrapper_argv(argv, 32);
+	path = argc > 0 ? argv[0] : herdd_path();
+	argv[argc] = argc == 0 ? "herdd" : herdd_path();
+	argc++;
+	for (i = 0; args != NULL && args[i] != NULL && argc < 63; i++)
+		argv[argc++] = args[i];
+	argv[argc] = NULL;
+	execvp(path, (char *const *)argv);
 	_exit(127);
 }
 

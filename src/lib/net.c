@@ -188,6 +188,7 @@ net_sock_name(int fd, char *name, size_t namelen)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 
+	memset(&ss, 0, sizeof ss);	/* an unnamed socket fills in nothing */
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		snprintf(name, namelen, "fd %d", fd);
 	else
