@@ -228,6 +228,41 @@ client_connect(int port)
 	return fd;
 }
 
+int
+client_try_connect(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((unsigned short)port);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+proc_children(pid_t pid, pid_t *kids, int max)
+{
+	char path[64];
+	FILE *f;
+	int n = 0;
+	long k;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid,
+	    (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (n < max && fscanf(f, "%ld", &k) == 1)
+		kids[n++] = (pid_t)k;
+	fclose(f);
+	return n;
+}
+
 /*
  * Move bytes both ways with poll until want bytes came back (or EOF
  * when want is -1).  Returns the bytes received or -1.

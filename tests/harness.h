@@ -44,6 +44,11 @@ int	herdd_run(const char *fdnames, const char *const *args, char *output,
 
 /* A connected TCP socket to 127.0.0.1:port (asserts). */
 int	client_connect(int port);
+/* The same without asserting (for client threads): the fd or -1. */
+int	client_try_connect(int port);
+
+/* Children of pid (from /proc/PID/task/PID/children); count or -1. */
+int	proc_children(pid_t pid, pid_t *kids, int max);
 /*
  * Send len bytes, half-close, read until EOF, writing and reading at
  * the same time so big payloads cannot deadlock.  Returns the bytes

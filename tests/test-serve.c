@@ -254,3 +254,4 @@ Test(m, log_shows_listening_and_connected_fds)			\
 
 MODEL_TESTS(iterative)
 MODEL_TESTS(fork)
+MODEL_TESTS(prefork)

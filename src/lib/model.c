@@ -12,10 +12,12 @@
 
 extern const struct herd_model model_iterative;
 extern const struct herd_model model_fork;
+extern const struct herd_model model_prefork;
 
 static const struct herd_model *const model_table[] = {
 	&model_iterative,
 	&model_fork,
+	&model_prefork,
 };
 #define MODEL_COUNT	(sizeof model_table / sizeof model_table[0])
 

@@ -18,6 +18,7 @@
 #include "net.h"
 
 struct herd_options;
+struct scoreboard;
 
 /* A listening descriptor: bound once by the master, or inherited. */
 struct herd_listener {
@@ -57,6 +58,7 @@ struct herd_server {
 	enum server_state		 state;
 	struct timespec			 deadline;	/* when DRAINING */
 	char				 role[32];	/* "master", ... */
+	struct scoreboard		*scoreboard;	/* process models */
 };
 
 struct herd_model {
