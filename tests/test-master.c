@@ -43,10 +43,33 @@ nap(int ms)
 	poll(NULL, 0, ms);
 }
 
-/* Start herdd on fdnames with the NULL-terminated extra arguments. */
+/*
+ * Start herdd under model on fdnames with the extra arguments (after
+ * "--model model").  reuseport binds its own ports: wait until a
+ * worker listens on the last one.
+ */
+static void
+start_args(const char *model, const char *fdnames, const char *const *extra)
+{
+	const char *args[32] = { "--model", model };
+	char ready[64];
+	int n = 2;
+
+	while (*extra != NULL && n < 31)
+		args[n++] = *extra++;
+	args[n] = NULL;
+	if (strcmp(model, "reuseport") != 0) {
+		herdd_start(&d, fdnames, args);
+		return;
+	}
+	herdd_start_listen(&d, fdnames, args);
+	snprintf(ready, sizeof ready, "listener on 127.0.0.1:%d",
+	    d.port[d.nports - 1]);
+	cr_assert(herdd_log_wait(&d, ready, T_WAIT), "%s", herdd_log(&d));
+}
+
 #define START(model, fdnames, ...)					\
-	herdd_start(&d, fdnames, (const char *[]){ "--model", model,	\
-	    __VA_ARGS__, NULL })
+	start_args(model, fdnames, (const char *[]){ __VA_ARGS__, NULL })
 
 static int
 has_pid(const pid_t *set, int n, pid_t pid)
@@ -145,39 +168,91 @@ Test(master, prefork_lock_mutex_serves_50_clients)
 	check_50_clients();
 }
 
+Test(master, passfd_serves_50_clients)
+{
+	START("passfd", "echo:rot13", "-w", "3");
+	check_50_clients();
+}
+
+Test(master, reuseport_serves_50_clients)
+{
+	START("reuseport", "echo:rot13", "-w", "3");
+	check_50_clients();
+}
+
+Test(master, reuseport_refuses_inherited_sockets_with_64)
+{
+	char out[4096];
+	int status = herdd_run("echo", (const char *[]){ "--model",
+	    "reuseport", NULL }, out, sizeof out);
+
+	cr_assert(status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == EX_USAGE, "exit 64 (0x%x)\n%s", status,
+	    out);
+	cr_assert(strstr(out, "came from systemd") != NULL, "%s", out);
+}
+
+/* passfd: with every worker busy the master leaves clients queued. */
+Test(master, passfd_queues_clients_while_every_worker_is_busy)
+{
+	struct pollfd p;
+	char got[8];
+	int a, b;
+
+	START("passfd", "echo", "-w", "1");
+	a = client_connect(d.port[0]);
+	cr_assert_eq(client_roundtrip(a, "A", 1, got, sizeof got, T_IO), 1);
+	b = client_connect(d.port[0]);		/* in the backlog */
+	cr_assert_eq(send(b, "B", 1, 0), 1);
+	p = (struct pollfd){ .fd = b, .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 300), 0, "B waits while A is served");
+	close(a);
+	cr_assert_eq(client_exchange(b, "", 0, got, sizeof got, T_IO), 1,
+	    "B is served once the worker is idle");
+	cr_assert_eq(got[0], 'B');
+	close(b);
+}
+
 /* --- respawn --------------------------------------------------------- */
 
-/* The pid of the worker that logged accepting the client on fd. */
+/* The pid of the worker that logged taking the client on fd. */
 static pid_t
 worker_of(int fd)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof sin;
+	long long end = now_ms() + T_WAIT;
 	char want[64];
-	const char *log, *p;
+	const char *log, *p, *line;
 	long pid;
 
 	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	snprintf(want, sizeof want, "from 127.0.0.1:%d via",
-	    ntohs(sin.sin_port));
-	cr_assert(herdd_log_wait(&d, want, T_WAIT), "%s", herdd_log(&d));
-	log = herdd_log(&d);
-	p = strstr(log, want);
-	while (p > log && p[-1] != '\n')
-		p--;
-	p = strstr(p, ": worker ");
-	cr_assert(p != NULL && sscanf(p, ": worker %ld", &pid) == 1);
-	return (pid_t)pid;
+	snprintf(want, sizeof want, "127.0.0.1:%d", ntohs(sin.sin_port));
+	do {
+		log = herdd_log(&d);
+		for (p = log; (p = strstr(p, want)) != NULL; p++) {
+			for (line = p; line > log && line[-1] != '\n'; line--)
+				;
+			line = strstr(line, ": worker ");
+			if (line != NULL && line < p &&
+			    sscanf(line, ": worker %ld", &pid) == 1)
+				return (pid_t)pid;
+		}
+		nap(10);
+	} while (now_ms() < end);
+	cr_assert_fail("no worker logged %s\n%s", want, herdd_log(&d));
+	return 0;
 }
 
-Test(master, prefork_respawns_worker_killed_under_load)
+static void
+check_respawn(const char *model)
 {
 	pid_t kids[MAXKIDS], now[MAXKIDS], mine, victim = 0;
 	char got[8];
 	long long end;
 	int fd, i, n, fresh = 0;
 
-	START("prefork", "echo", "-w", "3", "-v");
+	START(model, "echo", "-w", "3", "-v");
 	cr_assert(wait_workers(3, kids));
 	fd = client_connect(d.port[0]);
 	cr_assert_eq(client_roundtrip(fd, "before", 6, got, sizeof got, T_IO),
@@ -205,6 +280,16 @@ Test(master, prefork_respawns_worker_killed_under_load)
 	close(fd);
 }
 
+Test(master, prefork_respawns_worker_killed_under_load)
+{
+	check_respawn("prefork");
+}
+
+Test(master, passfd_respawns_worker_killed_under_load)
+{
+	check_respawn("passfd");
+}
+
 /* --- graceful stop under load ---------------------------------------- */
 
 #define NBUSY		4
@@ -229,7 +314,8 @@ busy_finish(void *arg)
 	return NULL;
 }
 
-Test(master, prefork_sigterm_under_load_finishes_replies_and_exits_0)
+static void
+check_sigterm_under_load(const char *model)
 {
 	struct busy b[NBUSY];
 	pthread_t th[NBUSY];
@@ -237,7 +323,7 @@ Test(master, prefork_sigterm_under_load_finishes_replies_and_exits_0)
 	char got[8];
 	int i, status;
 
-	START("prefork", "echo", "-w", "4", "-T", "30");
+	START(model, "echo", "-w", "4", "-T", "30");
 	cr_assert(wait_workers(NBUSY, kids));
 	/* One connection in each worker, each mid-conversation. */
 	for (i = 0; i < NBUSY; i++) {
@@ -261,6 +347,16 @@ Test(master, prefork_sigterm_under_load_finishes_replies_and_exits_0)
 	for (i = 0; i < NBUSY; i++)
 		cr_assert(kill(kids[i], 0) == -1 && errno == ESRCH,
 		    "worker %ld is gone", (long)kids[i]);
+}
+
+Test(master, prefork_sigterm_under_load_finishes_replies_and_exits_0)
+{
+	check_sigterm_under_load("prefork");
+}
+
+Test(master, passfd_sigterm_under_load_finishes_replies_and_exits_0)
+{
+	check_sigterm_under_load("passfd");
 }
 
 /* --- reload ------------------------------------------------------------ */
@@ -294,7 +390,8 @@ loop_run(void *arg)
 	return NULL;
 }
 
-Test(master, prefork_sighup_refuses_nothing_and_renews_workers)
+static void
+check_sighup(const char *model)
 {
 	pid_t old[MAXKIDS], now[MAXKIDS];
 	struct loop l = { .port = 0 };
@@ -302,7 +399,7 @@ Test(master, prefork_sighup_refuses_nothing_and_renews_workers)
 	long long end;
 	int i, n, fresh;
 
-	START("prefork", "echo", "-w", "2");
+	START(model, "echo", "-w", "2");
 	cr_assert(wait_workers(2, old));
 	l.port = d.port[0];
 	pthread_create(&th, NULL, loop_run, &l);
@@ -325,6 +422,16 @@ Test(master, prefork_sighup_refuses_nothing_and_renews_workers)
 	cr_assert_eq(l.failed, 0, "%d of %d connections failed", l.failed,
 	    l.ok + l.failed);
 	cr_assert_gt(l.ok, 40);
+}
+
+Test(master, prefork_sighup_refuses_nothing_and_renews_workers)
+{
+	check_sighup("prefork");
+}
+
+Test(master, passfd_sighup_refuses_nothing_and_renews_workers)
+{
+	check_sighup("passfd");
 }
 
 /* --- size ---------------------------------------------------------------- */

@@ -90,6 +90,15 @@ int	server_run(struct herd_server *);
 int	server_accept(struct herd_server *, struct herd_conn *c);
 
 /*
+ * Accept once from l, which poll said is ready (server_accept's second
+ * half, for a master that polls more than listeners); same returns.
+ */
+int	server_accept_on(struct herd_server *, struct herd_listener *l,
+	    struct herd_conn *c);
+/* Fill c's host, serv and name from c->addr (after accept, or passing). */
+void	server_conn_names(const struct herd_server *, struct herd_conn *c);
+
+/*
  * Wait until fd is ready for events.  1 ready; 0 the server is
  * aborting (or the drain deadline passed); -1 poll failed.
  */
