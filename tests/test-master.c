@@ -528,3 +528,27 @@ Test(master, prefork_mutex_holder_killed_others_go_on)
 	cr_assert(herdd_log_wait(&d, "its holder died; recovered", T_WAIT),
 	    "%s", herdd_log(&d));
 }
+
+/* --- SIGQUIT ------------------------------------------------------------- */
+
+Test(master, prefork_sigquit_stops_at_once_leaving_no_worker)
+{
+	pid_t kids[MAXKIDS];
+	char got[8];
+	int i, n, fd, status;
+
+	START("prefork", "echo", "-w", "2", "-T", "60");
+	cr_assert((n = wait_workers(2, kids) ? 2 : 0) == 2);
+	fd = client_connect(d.port[0]);		/* an open connection */
+	cr_assert_eq(client_roundtrip(fd, "q", 1, got, sizeof got, T_IO), 1);
+	kill(d.pid, SIGQUIT);
+	/* Not the 60 s drain: the open connection does not hold it up. */
+	status = herdd_wait(&d, T_WAIT);
+	cr_assert(status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "exit 0 (0x%x)\n%s", status,
+	    herdd_log(&d));
+	for (i = 0; i < n; i++)
+		cr_assert(kill(kids[i], 0) == -1 && errno == ESRCH,
+		    "worker %ld is gone", (long)kids[i]);
+	close(fd);
+}
