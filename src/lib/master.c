@@ -218,6 +218,7 @@ master_reap(struct master *m)
 	pid_t pid;
 	int status;
 
+	sig_take(SIGCHLD);		/* waitpid below sees every exit */
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (i = 0; i < m->nslots && m->kids[i].pid != pid; i++)
 			;
