@@ -2,7 +2,8 @@
  * test-master.c - the process models under their master: many clients
  * at once under every accept lock, a worker killed under load, a
  * graceful stop under load, a reload that refuses nothing, growing and
- * shrinking, recycling, and a dead holder of the accept mutex.
+ * shrinking, recycling, a dead holder of the accept mutex, a crash
+ * loop, and the scoreboard shared across fork().
  */
 #include "config.h"
 
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "scoreboard.h"
 
 #define T_IO		20000
 #define T_WAIT		15000	/* ms for the server to change shape */
@@ -551,4 +553,59 @@ Test(master, prefork_sigquit_stops_at_once_leaving_no_worker)
 		cr_assert(kill(kids[i], 0) == -1 && errno == ESRCH,
 		    "worker %ld is gone", (long)kids[i]);
 	close(fd);
+}
+
+/* --- crash loops ------------------------------------------------------- */
+
+Test(master, prefork_backs_off_when_workers_die_at_start)
+{
+	pid_t kids[MAXKIDS];
+	int i;
+
+	START("prefork", "echo", "-w", "1");
+	for (i = 0; i < 3; i++) {
+		cr_assert(wait_workers(1, kids), "%s", herdd_log(&d));
+		kill(kids[0], SIGKILL);
+		/* Wait for the reap, so the next one counted is new. */
+		cr_assert(herdd_log_wait(&d, i == 0 ? "(1 in a row)" :
+		    i == 1 ? "(2 in a row)" : "(3 in a row)", T_WAIT),
+		    "%s", herdd_log(&d));
+	}
+	cr_assert(herdd_log_wait(&d, "(3 in a row); next spawn in 400 ms",
+	    T_WAIT), "%s", herdd_log(&d));
+	cr_assert(wait_workers(1, kids), "respawned after the delay");
+}
+
+/* --- the scoreboard itself ---------------------------------------------- */
+
+Test(master, scoreboard_rows_are_shared_with_forked_workers)
+{
+	struct scoreboard *sb;
+	struct scoreboard_row r;
+	char err[256];
+	pid_t pid;
+	int status;
+
+	cr_assert((sb = scoreboard_create(4, err, sizeof err)) != NULL, "%s",
+	    err);
+	if ((pid = fork()) == 0) {
+		scoreboard_claim(sb, 2, getpid(), 7);
+		scoreboard_set_state(sb, 2, SB_SERVING);
+		scoreboard_add(sb, 2, 1, 100, 200);
+		scoreboard_add(sb, 2, 1, 1, 2);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert_eq(scoreboard_read(sb, 2, &r), 0);
+	cr_assert_eq(r.pid, pid);
+	cr_assert_eq(r.gen, 7);
+	cr_assert_eq(r.state, SB_SERVING);
+	cr_assert_eq(r.accepted, 2);
+	cr_assert_eq(r.bytes_in, 101);
+	cr_assert_eq(r.bytes_out, 202);
+	cr_assert_eq(scoreboard_read(sb, 4, &r), -1, "row 4 of 4 is out");
+	scoreboard_release(sb, 2);
+	cr_assert_eq(scoreboard_read(sb, 2, &r), 0);
+	cr_assert_eq(r.pid, 0);
+	scoreboard_destroy(sb);
 }
