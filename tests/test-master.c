@@ -292,6 +292,11 @@ Test(master, passfd_respawns_worker_killed_under_load)
 	check_respawn("passfd");
 }
 
+Test(master, reuseport_respawns_worker_killed_under_load)
+{
+	check_respawn("reuseport");
+}
+
 /* --- graceful stop under load ---------------------------------------- */
 
 #define NBUSY		4
@@ -434,6 +439,11 @@ Test(master, prefork_sighup_refuses_nothing_and_renews_workers)
 Test(master, passfd_sighup_refuses_nothing_and_renews_workers)
 {
 	check_sighup("passfd");
+}
+
+Test(master, reuseport_sighup_refuses_nothing_and_renews_workers)
+{
+	check_sighup("reuseport");
 }
 
 /* --- size ---------------------------------------------------------------- */

@@ -38,6 +38,7 @@
 struct master_child {
 	pid_t		pid;		/* 0: the slot is free */
 	unsigned	gen;
+	int		retired;	/* ops->retire called */
 	int		stopping;	/* SIGTERM sent */
 	int		killed;		/* SIGKILL sent */
 	struct timespec	started;
@@ -157,6 +158,19 @@ master_spawn(struct master *m, unsigned slot)
 	return 0;
 }
 
+/* Tell the model slot's worker gets no more work (once). */
+static void
+master_retire(struct master *m, unsigned slot)
+{
+	struct master_child *k = &m->kids[slot];
+
+	if (k->pid == 0 || k->retired)
+		return;
+	k->retired = 1;
+	if (m->ops->retire != NULL)
+		m->ops->retire(m->ops->ctx, slot);
+}
+
 /* Tell slot's worker to finish what it holds and exit. */
 static void
 master_stop_child(struct master *m, unsigned slot)
@@ -165,11 +179,10 @@ master_stop_child(struct master *m, unsigned slot)
 
 	if (k->pid == 0 || k->stopping)
 		return;
+	master_retire(m, slot);
 	k->stopping = 1;
 	k->kill_at = now_mono();
 	ts_add_ms(&k->kill_at, (long)m->srv->opt->shutdown_timeout * 1000);
-	if (m->ops->retire != NULL)
-		m->ops->retire(m->ops->ctx, slot);
 	kill(k->pid, SIGTERM);
 }
 
@@ -180,8 +193,7 @@ master_kill_child(struct master *m, unsigned slot)
 
 	if (k->pid == 0 || k->killed)
 		return;
-	if (m->ops->retire != NULL && !k->stopping)
-		m->ops->retire(m->ops->ctx, slot);
+	master_retire(m, slot);
 	k->stopping = k->killed = 1;
 	kill(k->pid, SIGKILL);
 }
@@ -257,6 +269,10 @@ master_reload(struct master *m)
 	m->respawn_at = now_mono();
 	log_notice("SIGHUP: starting generation %u, retiring generation %u",
 	    m->gen, old);
+	/* The model may hand what the old workers hold on to the new. */
+	for (i = 0; i < m->nslots; i++)
+		if (m->kids[i].pid != 0 && m->kids[i].gen != m->gen)
+			master_retire(m, i);
 	for (i = 0; i < m->nslots && master_serving(m) < m->want; i++)
 		if (m->kids[i].pid == 0)
 			master_spawn(m, i);
