@@ -348,17 +348,19 @@ master_maintain(struct master *m)
 	if (m->srv->state != SERVER_RUNNING)
 		return;
 	n = master_serving(m);
-	if (n < m->want && ts_diff_ms(&now, &m->respawn_at) >= 0)
+	if (n < m->want && ts_diff_ms(&now, &m->respawn_at) >= 0) {
 		for (i = 0; i < m->nslots && n < m->want; i++)
 			if (m->kids[i].pid == 0) {
-				if (master_spawn(m, i) < 0) {
-					m->respawn_at = now;
-					ts_add_ms(&m->respawn_at,
-					    MASTER_BACKOFF_MIN_MS);
+				if (master_spawn(m, i) < 0)
 					break;
-				}
 				n++;
 			}
+		/* fork failed, or every slot is taken: try again soon. */
+		if (n < m->want) {
+			m->respawn_at = now;
+			ts_add_ms(&m->respawn_at, MASTER_BACKOFF_MIN_MS);
+		}
+	}
 	for (i = m->nslots; i-- > 0 && n > m->want;)
 		if (m->kids[i].pid != 0 && !m->kids[i].stopping &&
 		    m->kids[i].gen == m->gen) {
@@ -372,22 +374,25 @@ static const struct timespec *
 master_timeout(const struct master *m, struct timespec *out)
 {
 	struct timespec now = now_mono();
-	long long ms = -1, d;
+	long long ms = 0, d;
 	unsigned i;
+	int have = 0;
 
-	if (m->srv->state == SERVER_RUNNING && master_serving(m) < m->want)
+	if (m->srv->state == SERVER_RUNNING && master_serving(m) < m->want) {
 		ms = ts_diff_ms(&m->respawn_at, &now);
+		have = 1;
+	}
 	for (i = 0; i < m->nslots; i++) {
 		const struct master_child *k = &m->kids[i];
 
 		if (k->pid == 0 || !k->stopping || k->killed)
 			continue;
 		d = ts_diff_ms(&k->kill_at, &now);
-		if (ms < 0 || d < ms)
+		if (!have || d < ms)
 			ms = d;
+		have = 1;
 	}
-	if (ms == -1 && !(m->srv->state == SERVER_RUNNING &&
-	    master_serving(m) < m->want))
+	if (!have)
 		return NULL;
 	if (ms < 0)
 		ms = 0;
