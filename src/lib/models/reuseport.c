@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,19 +151,31 @@ reuseport_prepare(void *ctx, unsigned slot)
 	return 0;
 }
 
-/* The worker keeps its own set as its listeners and closes the rest. */
+/*
+ * The worker keeps its own set as its listeners and closes the rest,
+ * then moves its own down to the lowest descriptors, so every worker
+ * shows the same numbers in the logs ("via fd 3").
+ */
 static void
 reuseport_child(void *ctx, unsigned slot)
 {
 	struct reuseport *r = ctx;
 	unsigned k, mine = r->slot_set[slot];
 	size_t i;
+	int fd, low;
 
-	for (i = 0; i < r->srv->nlisteners; i++)
-		r->srv->listeners[i].fd = r->set[mine].fd[i];
 	for (k = 0; k < r->nset; k++)
 		if (k != mine && r->set[k].fd != NULL)
 			reuseport_set_close(r, &r->set[k]);
+	for (i = 0; i < r->srv->nlisteners; i++) {
+		fd = r->set[mine].fd[i];
+		if ((low = fcntl(fd, F_DUPFD_CLOEXEC, 3)) >= 0 && low < fd) {
+			close(fd);
+			fd = low;
+		} else if (low >= 0)
+			close(low);
+		r->srv->listeners[i].fd = fd;
+	}
 }
 
 static void
