@@ -83,7 +83,8 @@ main(int argc, char **argv)
 	double secs;
 
 	if (argc < 4 || argc > 5) {
-		fprintf(stderr, "usage: conn-load PORT TOTAL THREADS [BYTES]\n");
+		fprintf(stderr,
+		    "usage: conn-load PORT TOTAL THREADS [BYTES]\n");
 		return 64;
 	}
 	port = atoi(argv[1]);

@@ -26,7 +26,7 @@
 #include "scoreboard.h"
 
 #define T_IO		20000
-#define T_WAIT		15000	/* ms for the server to change shape */
+#define T_WAIT		15000	/* ms for herdd to change shape */
 #define MAXKIDS		64
 
 static struct herdd d;
@@ -387,7 +387,8 @@ loop_run(void *arg)
 			l->failed++;
 			continue;
 		}
-		if (client_exchange(fd, "ping", 4, got, sizeof got, T_IO) == 4 &&
+		if (client_exchange(fd, "ping", 4, got, sizeof got,
+		    T_IO) == 4 &&
 		    memcmp(got, "ping", 4) == 0)
 			l->ok++;
 		else

@@ -30,8 +30,8 @@
 #include "sig.h"
 
 #define MASTER_MAX_WORKERS	1024	/* as --workers allows */
-#define MASTER_SLOTS		(2 * MASTER_MAX_WORKERS)	/* + reload */
-#define MASTER_QUICK_DEATH_MS	1000	/* died this young: a crash loop? */
+#define MASTER_SLOTS		(2 * MASTER_MAX_WORKERS) /* + a reload */
+#define MASTER_QUICK_DEATH_MS	1000	/* dying younger: crash loop */
 #define MASTER_BACKOFF_MIN_MS	100
 #define MASTER_BACKOFF_MAX_MS	5000
 
@@ -50,9 +50,9 @@ struct master {
 	const struct master_ops	*ops;
 	struct master_child	*kids;
 	unsigned		 nslots;
-	unsigned		 want;		/* workers of this generation */
+	unsigned		 want;		/* workers wanted */
 	unsigned		 gen;
-	unsigned		 fails;		/* quick deaths in a row */
+	unsigned		 fails;		/* quick deaths */
 	struct timespec		 respawn_at;	/* backoff */
 	int			 stopped;	/* acted on TERM/INT */
 	int			 aborted;	/* acted on QUIT */
@@ -212,7 +212,8 @@ master_note_death(struct master *m, const struct master_child *k,
 		return;
 	}
 	m->fails++;
-	delay = (long)MASTER_BACKOFF_MIN_MS << (m->fails < 8 ? m->fails - 1 : 7);
+	delay = (long)MASTER_BACKOFF_MIN_MS <<
+	    (m->fails < 8 ? m->fails - 1 : 7);
 	if (delay > MASTER_BACKOFF_MAX_MS)
 		delay = MASTER_BACKOFF_MAX_MS;
 	m->respawn_at = now;

@@ -76,7 +76,8 @@ unsigned long master_request_limit(const struct herd_server *);
  * For workers: serve c with conn_serve(), keeping slot's scoreboard
  * row (state, accepted, active, bytes) up to date.
  */
-void	master_serve(struct herd_server *, unsigned slot, struct herd_conn *);
+void	master_serve(struct herd_server *, unsigned slot,
+	    struct herd_conn *);
 
 /*
  * For workers that accept themselves (prefork, reuseport): under lock

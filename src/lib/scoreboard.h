@@ -34,7 +34,7 @@ struct scoreboard_row {
 	unsigned		gen;	/* master's generation (SIGHUP) */
 	enum scoreboard_state	state;
 	unsigned long long	accepted;	/* connections taken */
-	unsigned long long	active;		/* connections open now */
+	unsigned long long	active;		/* connections open */
 	unsigned long long	bytes_in;
 	unsigned long long	bytes_out;
 };

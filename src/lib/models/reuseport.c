@@ -95,8 +95,8 @@ reuseport_set_open(struct reuseport *r, unsigned k)
 			return -1;
 		}
 		log_notice("master: SO_REUSEPORT listener on %s (%s), fd %d, "
-		    "for worker set %u", name, r->srv->listeners[i].handler->name,
-		    set->fd[i], k);
+		    "for worker set %u", name,
+		    r->srv->listeners[i].handler->name, set->fd[i], k);
 	}
 	return 0;
 }
