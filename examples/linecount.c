@@ -3,8 +3,8 @@
  * by address, numbers every line it sends back, and when the client
  * half-closes, says how many lines and bytes the connection carried.
  *
- *	$ printf 'one\ntwo\n' | nc -N localhost 7101
- *	hello 127.0.0.1
+ *	$ printf 'one\ntwo\n' | nc -N 127.0.0.1 7101
+ *	hello ::ffff:127.0.0.1
  *	1: one
  *	2: two
  *	2 lines, 8 bytes
