@@ -12,6 +12,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -477,4 +478,23 @@ Test(api, handler_names_are_unique)
 	cr_assert_eq(herd_handler_register(&tally_handler), -1);
 	cr_assert_eq(errno, EEXIST);
 	cr_assert(herd_handler_find("tally") == &tally_handler);
+}
+
+/* A program may set the server up from inside its own getopt loop. */
+Test(api, settings_leave_the_callers_getopt_state_alone)
+{
+	struct herd_server *srv = herd_server_new();
+	char arg[] = "fork";
+
+	optind = 3;
+	opterr = 1;
+	optopt = 'x';
+	optarg = arg;
+	cr_assert_eq(herd_server_set_model(srv, "fork"), 0);
+	cr_assert_eq(herd_server_set_model(srv, "nosuch"), -1);
+	cr_assert_eq(optind, 3);
+	cr_assert_eq(opterr, 1);
+	cr_assert_eq(optopt, 'x');
+	cr_assert(optarg == arg);
+	herd_server_free(srv);
 }

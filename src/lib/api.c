@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -115,13 +116,23 @@ api_parse(struct api_server *a)
 {
 	struct herd_options o;
 	enum options_action action;
+	/*
+	 * options_parse() uses getopt_long(), whose state is global:
+	 * keep the caller's, who may be inside a getopt loop of its own.
+	 */
+	char *saved_optarg = optarg;
+	int saved_optind = optind, saved_opterr = opterr;
+	int saved_optopt = optopt, rc;
 
-	if (options_parse(&o, a->argc, a->argv, &action, a->err,
-	    sizeof a->err) < 0) {
-		options_free(&o);
-		return -1;
-	}
+	rc = options_parse(&o, a->argc, a->argv, &action, a->err,
+	    sizeof a->err);
+	optarg = saved_optarg;
+	optind = saved_optind;
+	opterr = saved_opterr;
+	optopt = saved_optopt;
 	options_free(&o);
+	if (rc < 0)
+		return -1;
 	if (action != OPTIONS_RUN)
 		return api_fail(a, "'%s' is no server setting",
 		    a->argv[a->argc - 1]);
@@ -175,6 +186,8 @@ herd_server_free(struct herd_server *srv)
 const char *
 herd_server_error(const struct herd_server *srv)
 {
+	if (srv == NULL)	/* herd_server_new() failed */
+		return "no server: out of memory";
 	return api(srv)->err;
 }
 
