@@ -145,6 +145,19 @@ run_example() {
 	fi
 }
 
+# libherd.a works too: link upper statically against it (libc stays
+# shared) and run it once.
+if $CC -O2 $(pkg-config --cflags herd) -o "$tmp/build/upper-static" \
+    "$abs_top_srcdir/examples/upper.c" -Wl,-Bstatic \
+    $(pkg-config --static --libs herd) -Wl,-Bdynamic >"$tmp/static.log" 2>&1 &&
+    ! ldd "$tmp/build/upper-static" | grep -q libherd; then
+	ok "upper links statically against libherd.a"
+	run_example upper-static iterative 'static\n' 'STATIC\n'
+else
+	not_ok "upper links statically against libherd.a"
+	diag "$tmp/static.log"
+fi
+
 models=$("$tmp/build/upper" --list-models | awk '{ print $1 }')
 [ -n "$models" ] || bail "upper --list-models listed nothing"
 for m in $models; do
