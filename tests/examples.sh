@@ -41,8 +41,11 @@ for f in bin/herdd include/herd.h lib/libherd.so lib/libherd.a \
 	[ -n "$(find "$root" -path "*/$f" -print -quit)" ] ||
 	    missing="$missing $f"
 done
-if [ -z "$missing" ]; then ok "installed herdd, libherd, herd.h, herd.pc, man pages, examples"
-else not_ok "not installed:$missing"; fi
+if [ -z "$missing" ]; then
+	ok "installed herdd, libherd, herd.h, herd.pc, man pages, examples"
+else
+	not_ok "not installed:$missing"
+fi
 
 # 2. pkg-config finds the install, and only it.
 pc=$(find "$root" -name herd.pc -print -quit)

@@ -29,8 +29,11 @@ sort -u "$abs_top_srcdir/src/lib/libherd.sym" >"$tmp/sym"
 nm -D --defined-only "$so" | awk '$2 ~ /^[TDBRVWiu]$/ { print $3 }' |
     sort -u >"$tmp/nm"
 
-if [ -s "$tmp/header" ]; then ok "herd.h declares $(wc -l <"$tmp/header") functions"
-else not_ok "no functions found in herd.h"; fi
+if [ -s "$tmp/header" ]; then
+	ok "herd.h declares $(wc -l <"$tmp/header") functions"
+else
+	not_ok "no functions found in herd.h"
+fi
 check "libherd.sym lists exactly herd.h's functions" "$tmp/header" "$tmp/sym"
 check "nm -D libherd.so shows exactly libherd.sym" "$tmp/sym" "$tmp/nm"
 soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')

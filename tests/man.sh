@@ -16,10 +16,14 @@ if [ -n "$page" ]; then ok "herdd.8 was generated"
 else not_ok "no $herdd8"; fi
 missing=""
 for opt in $("$HERDD" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
-	printf '%s\n' "$page" | grep -q -e "$opt" || missing="$missing $opt"
+	printf '%s\n' "$page" | grep -qE -e "$opt([^a-z0-9-]|$)" ||
+	    missing="$missing $opt"
 done
-if [ -z "$missing" ]; then ok "herdd.8 mentions every long option of herdd --help"
-else not_ok "herdd.8 lacks$missing (make it again: rm $herdd8; make)"; fi
+if [ -z "$missing" ]; then
+	ok "herdd.8 mentions every long option of herdd --help"
+else
+	not_ok "herdd.8 lacks$missing (make it again: rm $herdd8; make)"
+fi
 if printf '%s\n' "$page" | grep -q "$("$HERDD" --version | awk '{ print $NF }')"
 then ok "herdd.8 carries herdd's version"
 else not_ok "herdd.8 is older than herdd --version"; fi
