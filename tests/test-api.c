@@ -498,3 +498,18 @@ Test(api, settings_leave_the_callers_getopt_state_alone)
 	cr_assert(optarg == arg);
 	herd_server_free(srv);
 }
+
+Test(api, listen_spec_may_name_the_handler_as_herdd_does)
+{
+	struct herd_server *srv = herd_server_new();
+	struct runner r;
+	int port;
+
+	port = herd_server_listen(srv, "127.0.0.1:0=rot13", NULL);
+	cr_assert_gt(port, 0, "%s", herd_server_error(srv));
+	runner_start(&r, srv);
+	expect_reply(port, "abc", "nop");
+	herd_server_stop(srv);
+	cr_assert_eq(runner_join(&r, T_STOP), 0);
+	herd_server_free(srv);
+}
