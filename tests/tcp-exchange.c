@@ -9,6 +9,8 @@
  *	tcp-exchange PORT [TIMEOUT_MS] < request > reply
  *
  * Exit 0 at EOF from the server, 1 on any error or at the deadline.
+ * A refused connection, or one reset before any reply, is tried again
+ * until the deadline (see exchange()).
  */
 #include "config.h"
 
@@ -83,17 +85,92 @@ write_out(const char *p, size_t len)
 	return 0;
 }
 
+/*
+ * One try: 0 done, 1 failed, 2 refused or reset before any reply,
+ * worth another try.  Under reuseport the socket a client first meets
+ * is closed as the workers bind their own, so one may come in between.
+ */
+static int
+exchange(const struct sockaddr_in *sin, const char *msg, size_t len,
+    long long deadline)
+{
+	struct pollfd p;
+	char in[16384];
+	size_t sent = 0, got = 0;
+	long left;
+	ssize_t n;
+	int fd, rc = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return fail("socket");
+	if (connect(fd, (const struct sockaddr *)sin, sizeof *sin) < 0) {
+		rc = errno == ECONNREFUSED ? 2 : fail("connect");
+		close(fd);
+		return rc;
+	}
+	if (len == 0 && shutdown(fd, SHUT_WR) < 0)
+		goto out;
+	p.fd = fd;
+	for (;;) {
+		if ((left = (long)(deadline - now_ms())) <= 0) {
+			fputs("tcp-exchange: timed out\n", stderr);
+			goto out;
+		}
+		p.events = POLLIN | (sent < len ? POLLOUT : 0);
+		if (poll(&p, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = fail("poll");
+			goto out;
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(fd, in, sizeof in, MSG_DONTWAIT);
+			if (n == 0) {
+				rc = 0;
+				goto out;
+			}
+			if (n > 0) {
+				got += (size_t)n;
+				if (write_out(in, (size_t)n) < 0) {
+					rc = fail("stdout");
+					goto out;
+				}
+			}
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				rc = got == 0 && errno == ECONNRESET ? 2 :
+				    fail("recv");
+				goto out;
+			}
+		}
+		if (sent < len && (p.revents & POLLOUT)) {
+			n = send(fd, msg + sent, len - sent,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				rc = got == 0 && (errno == ECONNRESET ||
+				    errno == EPIPE) ? 2 : fail("send");
+				goto out;
+			}
+			if (n > 0 && (sent += (size_t)n) == len &&
+			    shutdown(fd, SHUT_WR) < 0) {
+				rc = fail("shutdown");
+				goto out;
+			}
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-	struct pollfd p;
-	char in[16384], *msg;
-	size_t len, sent = 0;
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	long long deadline;
-	long left;
-	ssize_t n;
-	int fd;
+	size_t len;
+	char *msg;
+	int rc;
 
 	if (argc < 2 || argc > 3) {
 		fputs("usage: tcp-exchange PORT [TIMEOUT_MS]\n", stderr);
@@ -104,44 +181,11 @@ main(int argc, char **argv)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if ((msg = slurp(&len)) == NULL)
 		return fail("stdin");
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return fail("socket");
-	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0)
-		return fail("connect");
-	if (len == 0 && shutdown(fd, SHUT_WR) < 0)
-		return fail("shutdown");
-	p.fd = fd;
-	for (;;) {
-		if ((left = (long)(deadline - now_ms())) <= 0) {
-			fputs("tcp-exchange: timed out\n", stderr);
-			return 1;
-		}
-		p.events = POLLIN | (sent < len ? POLLOUT : 0);
-		if (poll(&p, 1, (int)left) < 0) {
-			if (errno == EINTR)
-				continue;
-			return fail("poll");
-		}
-		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = recv(fd, in, sizeof in, MSG_DONTWAIT);
-			if (n == 0)
-				break;
-			if (n > 0 && write_out(in, (size_t)n) < 0)
-				return fail("stdout");
-			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				return fail("recv");
-		}
-		if (sent < len && (p.revents & POLLOUT)) {
-			n = send(fd, msg + sent, len - sent,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				return fail("send");
-			if (n > 0 && (sent += (size_t)n) == len &&
-			    shutdown(fd, SHUT_WR) < 0)
-				return fail("shutdown");
-		}
-	}
-	close(fd);
+	while ((rc = exchange(&sin, msg, len, deadline)) == 2 &&
+	    now_ms() < deadline)
+		nanosleep(&pause, NULL);
 	free(msg);
-	return 0;
+	if (rc == 2)
+		fputs("tcp-exchange: refused until the deadline\n", stderr);
+	return rc == 0 ? 0 : 1;
 }

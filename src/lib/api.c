@@ -47,6 +47,12 @@ struct api_server {
 	struct herd_options	 opt;	/* srv.opt points here */
 	char			**argv;	/* "herd" and the option words */
 	int			 argc;
+	/*
+	 * One spec per listener, as server_open() leaves them: models
+	 * may read opt->listens (reuseport binds each worker its own).
+	 */
+	struct listen_spec	*specs;
+	size_t			 nspecs;
 	char			 err[OPT_ERRLEN];
 	int			 ran;
 	/* What herd_server_stop() needs, safe from a signal handler. */
@@ -137,6 +143,8 @@ api_parse(struct api_server *a)
 		return api_fail(a, "'%s' is no server setting",
 		    a->argv[a->argc - 1]);
 	a->opt = o;
+	a->opt.listens = a->specs;
+	a->opt.nlistens = a->nspecs;
 	return 0;
 }
 
@@ -180,6 +188,7 @@ herd_server_free(struct herd_server *srv)
 	for (i = 0; i < a->argc; i++)
 		free(a->argv[i]);
 	free(a->argv);
+	free(a->specs);
 	free(a);
 }
 
@@ -297,7 +306,7 @@ herd_server_listen(struct herd_server *srv, const char *spec,
 		.backlog = a->opt.backlog,
 		.v6only = a->opt.v6only,
 	};
-	struct listen_spec ls;
+	struct listen_spec ls, *specs;
 	char text[OPT_HOSTLEN + OPT_SERVLEN + OPT_NAMELEN], name[NET_NAMELEN];
 	int fd, port;
 
@@ -324,11 +333,17 @@ herd_server_listen(struct herd_server *srv, const char *spec,
 		close(fd);
 		return -1;
 	}
-	if (server_add_listener(&a->srv, fd, SOCK_STREAM, 0,
-	    herd_handler_find(ls.handler)) < 0) {
+	specs = realloc(a->specs, (a->nspecs + 1) * sizeof *specs);
+	if (specs != NULL)
+		a->specs = specs;
+	if (specs == NULL || server_add_listener(&a->srv, fd, SOCK_STREAM,
+	    0, herd_handler_find(ls.handler)) < 0) {
 		close(fd);
 		return api_fail(a, "listen %s: out of memory", name);
 	}
+	a->specs[a->nspecs++] = ls;
+	a->opt.listens = a->specs;
+	a->opt.nlistens = a->nspecs;
 	return port;
 }
 
