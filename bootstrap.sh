@@ -8,7 +8,8 @@
 set -eu
 cd "$(dirname "$0")"
 
-DEPS="build-essential autoconf automake libtool pkg-config libcriterion-dev"
+DEPS="build-essential autoconf automake libtool pkg-config libcriterion-dev
+    help2man"
 
 say() { printf 'bootstrap: %s\n' "$*"; }
 

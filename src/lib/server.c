@@ -24,7 +24,7 @@
 
 #define SD_LISTEN_FDS_START	3
 
-static int
+int
 server_add_listener(struct herd_server *srv, int fd, int socktype,
     int inherited, const struct herd_handler *h)
 {

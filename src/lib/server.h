@@ -77,6 +77,12 @@ const struct herd_model *model_at(size_t i);
  */
 int	server_open(struct herd_server *, const struct herd_options *,
 	    char *err, size_t errlen);
+/*
+ * Serve handler h on the bound listening socket fd (api.c binds its
+ * own).  0, or -1 out of memory (the caller still owns fd).
+ */
+int	server_add_listener(struct herd_server *, int fd, int socktype,
+	    int inherited, const struct herd_handler *h);
 void	server_close_listeners(struct herd_server *);
 void	server_free(struct herd_server *);
 int	server_run(struct herd_server *);
