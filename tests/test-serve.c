@@ -254,3 +254,8 @@ Test(m, log_shows_listening_and_connected_fds)			\
 
 MODEL_TESTS(iterative)
 MODEL_TESTS(fork)
+MODEL_TESTS(thread)
+MODEL_TESTS(prethread)
+MODEL_TESTS(pool)
+MODEL_TESTS(hybrid)
+MODEL_TESTS(event)
