@@ -106,6 +106,30 @@ rss_kib(pid_t pid)
 	return kib;
 }
 
+/* The one worker process a master pid runs (--workers 1), or 0. */
+static pid_t
+worker_of(pid_t master, int ms)
+{
+	long long end = now_ms() + ms;
+	char path[64];
+	long kid;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children",
+	    (long)master, (long)master);
+	do {
+		if ((f = fopen(path, "r")) != NULL) {
+			int n = fscanf(f, "%ld", &kid);
+
+			fclose(f);
+			if (n == 1)
+				return (pid_t)kid;
+		}
+		poll(NULL, 0, 10);
+	} while (now_ms() < end);
+	return 0;
+}
+
 /* --- 50 clients at once, under every thread model ------------------ */
 
 struct job {
@@ -323,6 +347,86 @@ Test(threads, pool_queues_while_threads_are_busy_and_never_grows)
 	cr_assert_eq(herdd_stop(&d, SIGTERM, 15000), 0, "%s", herdd_log(&d));
 }
 
+/* --- hybrid --------------------------------------------------------- */
+
+/* Children of pid, from /proc/PID/task/PID/children. */
+static int
+children_of(pid_t pid, pid_t *kids, int max)
+{
+	char path[64];
+	FILE *f;
+	int n = 0;
+	long k;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid,
+	    (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (n < max && fscanf(f, "%ld", &k) == 1)
+		kids[n++] = (pid_t)k;
+	fclose(f);
+	return n;
+}
+
+/* Threads of pid, from /proc/PID/status. */
+static int
+threads_of(pid_t pid)
+{
+	char path[64], line[256];
+	int n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+Test(threads, hybrid_runs_p_processes_of_t_threads_each)
+{
+	const char *args[] = { "--model", "hybrid", "--workers", "2",
+	    "--threads", "3", NULL };
+	long long end;
+	pid_t kids[4];
+	int i, ok = 0;
+
+	herdd_start(&d, "echo", args);
+	/* Each worker: its accepting main thread and 3 pool threads. */
+	end = now_ms() + T_IO;
+	while (!ok && now_ms() < end) {
+		ok = children_of(d.pid, kids, 4) == 2;
+		for (i = 0; ok && i < 2; i++)
+			ok = threads_of(kids[i]) == 1 + 3;
+		poll(NULL, 0, 10);
+	}
+	cr_assert(ok, "2 workers of 1 + 3 threads\n%s", herdd_log(&d));
+	cr_assert_eq(threads_of(d.pid), 1, "the master has no pool");
+	cr_assert_eq(herdd_stop(&d, SIGTERM, 15000), 0, "%s", herdd_log(&d));
+}
+
+Test(threads, hybrid_scoreboard_counts_busy_threads)
+{
+	const char *args[] = { "--model", "hybrid", "--workers", "1",
+	    "--threads", "3", NULL };
+	char got[4];
+	int a, b;
+
+	herdd_start(&d, "echo", args);
+	a = client_connect(d.port[0]);
+	b = client_connect(d.port[0]);
+	cr_assert_eq(client_roundtrip(a, "a", 1, got, sizeof got, T_IO), 1);
+	cr_assert_eq(client_roundtrip(b, "b", 1, got, sizeof got, T_IO), 1);
+	kill(d.pid, SIGUSR2);
+	cr_assert(herdd_log_wait(&d, "scoreboard: 1 workers accepted 2 "
+	    "active 2", T_IO), "%s", herdd_log(&d));
+	close(a);
+	close(b);
+}
+
 /* --- event ----------------------------------------------------------- */
 
 #define EV_IDLE		5000
@@ -335,6 +439,7 @@ Test(threads, event_holds_5000_idle_connections_and_still_answers,
 	struct rlimit rl;
 	char got[8];
 	int *fd, other, i;
+	pid_t w;
 
 	/* Both we and herdd (which inherits it) hold EV_IDLE sockets. */
 	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
@@ -356,8 +461,9 @@ Test(threads, event_holds_5000_idle_connections_and_still_answers,
 			cr_assert_eq(client_roundtrip(fd[i], "b", 1, got,
 			    sizeof got, T_IO), 1, "connection %d", i);
 	}
-	cr_assert(wait_sockets(d.pid, 1 + EV_IDLE, 0, 60000),
-	    "herdd holds %d of %d", sockets_of(d.pid) - 1, EV_IDLE);
+	cr_assert_neq(w = worker_of(d.pid, T_IO), 0, "the worker runs");
+	cr_assert(wait_sockets(w, 1 + EV_IDLE, 0, 60000),
+	    "the worker holds %d of %d", sockets_of(w) - 1, EV_IDLE);
 	other = client_connect(d.port[0]);
 	cr_assert_eq(client_roundtrip(other, "ping", 4, got, sizeof got,
 	    T_IO), 4, "a new connection is answered");
@@ -381,6 +487,7 @@ Test(threads, event_stops_reading_a_peer_that_does_not_read)
 	struct pollfd p;
 	long rss0, rss1;
 	ssize_t n;
+	pid_t w;
 	int fd;
 
 	cr_assert(msg && back);
@@ -388,7 +495,8 @@ Test(threads, event_stops_reading_a_peer_that_does_not_read)
 	herdd_start(&d, "echo", args);
 	fd = client_connect(d.port[0]);
 	cr_assert_eq(client_roundtrip(fd, "x", 1, back, len, T_IO), 1);
-	rss0 = rss_kib(d.pid);
+	cr_assert_neq(w = worker_of(d.pid, T_IO), 0, "the worker runs");
+	rss0 = rss_kib(w);
 	/* Send without reading until the server stops taking bytes. */
 	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
 	while (sent < len && poll(&p, 1, 500) == 1 &&
@@ -396,7 +504,7 @@ Test(threads, event_stops_reading_a_peer_that_does_not_read)
 	    MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
 		sent += (size_t)n;
 	cr_assert_lt(sent, len, "the server pushed back");
-	rss1 = rss_kib(d.pid);
+	rss1 = rss_kib(w);
 	cr_assert_lt(rss1 - rss0, 1024, "RSS grew %ld KiB for %zu bytes sent",
 	    rss1 - rss0, sent);
 	/* And nothing was lost: it all comes back once we read. */

@@ -12,6 +12,9 @@
 
 extern const struct herd_model model_iterative;
 extern const struct herd_model model_fork;
+extern const struct herd_model model_prefork;
+extern const struct herd_model model_passfd;
+extern const struct herd_model model_reuseport;
 extern const struct herd_model model_thread;
 extern const struct herd_model model_prethread;
 extern const struct herd_model model_pool;
@@ -21,6 +24,9 @@ extern const struct herd_model model_event;
 static const struct herd_model *const model_table[] = {
 	&model_iterative,
 	&model_fork,
+	&model_prefork,
+	&model_passfd,
+	&model_reuseport,
 	&model_thread,
 	&model_prethread,
 	&model_pool,

@@ -285,6 +285,7 @@ server_view_init(struct herd_server *view, const struct herd_server *owner,
 	view->model = owner->model;
 	view->listeners = owner->listeners;
 	view->nlisteners = owner->nlisteners;
+	view->scoreboard = owner->scoreboard;
 	view->state = SERVER_RUNNING;
 	view->drainfd = view->abortfd = -1;
 	view->owner = owner;
@@ -435,8 +436,20 @@ accept_exhausted(int err)
 	    err == ENOMEM;
 }
 
+void
+server_conn_names(const struct herd_server *srv, struct herd_conn *c)
+{
+	net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 0,
+	    c->host, sizeof c->host, c->serv, sizeof c->serv);
+	if (srv->opt->resolve)
+		net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 1,
+		    c->name, sizeof c->name, c->serv, sizeof c->serv);
+	else
+		memcpy(c->name, c->host, sizeof c->name);
+}
+
 int
-server_accept_from(struct herd_server *srv, struct herd_listener *l,
+server_accept_on(struct herd_server *srv, struct herd_listener *l,
     struct herd_conn *c)
 {
 	memset(c, 0, sizeof *c);
@@ -461,13 +474,7 @@ server_accept_from(struct herd_server *srv, struct herd_listener *l,
 		return -1;
 	}
 	c->listener = l;
-	net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 0,
-	    c->host, sizeof c->host, c->serv, sizeof c->serv);
-	if (srv->opt->resolve)
-		net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 1,
-		    c->name, sizeof c->name, c->serv, sizeof c->serv);
-	else
-		memcpy(c->name, c->host, sizeof c->name);
+	server_conn_names(srv, c);
 	log_info("%s accepted fd %d from %s%s%s:%s via fd %d", srv->role,
 	    c->fd, c->addr.ss_family == AF_INET6 ? "[" : "", c->host,
 	    c->addr.ss_family == AF_INET6 ? "]" : "", c->serv, l->fd);
@@ -505,7 +512,7 @@ server_accept(struct herd_server *srv, struct herd_conn *c)
 		k = (srv->next + i) % n;
 		if (pfd[k].revents & (POLLIN | POLLERR | POLLHUP)) {
 			srv->next = (k + 1) % n;
-			return server_accept_from(srv, &srv->listeners[k], c);
+			return server_accept_on(srv, &srv->listeners[k], c);
 		}
 	}
 	return 0;

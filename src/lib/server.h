@@ -19,6 +19,7 @@
 #include "net.h"
 
 struct herd_options;
+struct scoreboard;
 
 /* A listening descriptor: bound once by the master, or inherited. */
 struct herd_listener {
@@ -58,6 +59,7 @@ struct herd_server {
 	enum server_state		 state;
 	struct timespec			 deadline;	/* when DRAINING */
 	char				 role[32];	/* "master", ... */
+	struct scoreboard		*scoreboard;	/* process models */
 	/*
 	 * Threads (server_threads_begin()): the thread that handles
 	 * signals writes drainfd once DRAINING and abortfd once
@@ -106,6 +108,15 @@ int	server_accept(struct herd_server *, struct herd_conn *c);
 int	server_serve_iteratively(struct herd_server *, pthread_mutex_t *lock);
 
 /*
+ * Accept once from l, which poll said is ready (server_accept's second
+ * half, for a master that polls more than listeners); same returns.
+ */
+int	server_accept_on(struct herd_server *, struct herd_listener *l,
+	    struct herd_conn *c);
+/* Fill c's host, serv and name from c->addr (after accept, or passing). */
+void	server_conn_names(const struct herd_server *, struct herd_conn *c);
+
+/*
  * Wait until fd is ready for events.  1 ready; 0 the server is
  * aborting (or the drain deadline passed); -1 poll failed.
  */
@@ -144,13 +155,6 @@ void	server_threads_end(struct herd_server *);
 int	server_view_init(struct herd_server *view,
 	    const struct herd_server *owner, const char *role);
 void	server_view_free(struct herd_server *view);
-
-/*
- * Accept one connection from listener l, which poll said is ready
- * (or is non-blocking): as server_accept() returns.
- */
-int	server_accept_from(struct herd_server *, struct herd_listener *l,
-	    struct herd_conn *c);
 
 /*
  * Milliseconds left before the drain deadline for poll(2): -1 when not

@@ -10,6 +10,10 @@
  * data waits in the kernel (TCP flow control pushes back on it) and
  * never in our heap.  Listeners and connections are level-triggered;
  * one read per readiness keeps a fast peer from starving the rest.
+ *
+ * The master (master.c) runs --workers such loops in as many
+ * processes, all on the shared listeners; each keeps its scoreboard
+ * row: accepting while it holds no connection, serving otherwise.
  */
 #include "config.h"
 
@@ -24,6 +28,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "master.h"
+#include "options.h"
+#include "scoreboard.h"
 #include "server.h"
 #include "sig.h"
 
@@ -49,12 +56,17 @@ struct ev_loop {
 	struct ev_conn		*conns;
 	size_t			 nconns;
 	struct ev_conn		*listeners;	/* one per srv listener */
+	unsigned		 slot;		/* scoreboard row */
 	unsigned char		 in[EV_CHUNK];
 };
 
 static void
 ev_close(struct ev_loop *lp, struct ev_conn *ec)
 {
+	struct scoreboard *sb = lp->srv->scoreboard;
+
+	scoreboard_active(sb, lp->slot, -1);
+	scoreboard_add(sb, lp->slot, 0, ec->c.bytes_in, ec->c.bytes_out);
 	/* close() removes it from the epoll set. */
 	conn_close(&ec->c, ec->st, &ec->out);
 	if (ec->prev != NULL)
@@ -63,7 +75,8 @@ ev_close(struct ev_loop *lp, struct ev_conn *ec)
 		lp->conns = ec->next;
 	if (ec->next != NULL)
 		ec->next->prev = ec->prev;
-	lp->nconns--;
+	if (--lp->nconns == 0 && lp->srv->state == SERVER_RUNNING)
+		scoreboard_set_state(sb, lp->slot, SB_ACCEPTING);
 	free(ec);
 }
 
@@ -196,7 +209,11 @@ ev_open(struct ev_loop *lp, struct herd_conn *c)
 	if ((ec->next = lp->conns) != NULL)
 		ec->next->prev = ec;
 	lp->conns = ec;
-	lp->nconns++;
+	if (lp->nconns++ == 0 && lp->srv->state == SERVER_RUNNING)
+		scoreboard_set_state(lp->srv->scoreboard, lp->slot,
+		    SB_SERVING);
+	scoreboard_add(lp->srv->scoreboard, lp->slot, 1, 0, 0);
+	scoreboard_active(lp->srv->scoreboard, lp->slot, 1);
 	if (epoll_ctl(lp->epfd, EPOLL_CTL_ADD, ec->c.fd, &ev) < 0) {
 		log_err("epoll_ctl fd %d: %s", ec->c.fd, strerror(errno));
 		ev_close(lp, ec);
@@ -215,7 +232,7 @@ ev_accept(struct ev_loop *lp, struct herd_listener *l)
 	int i;
 
 	for (i = 0; i < EV_ACCEPTS; i++) {
-		if (server_accept_from(lp->srv, l, &c) != 1)
+		if (server_accept_on(lp->srv, l, &c) != 1)
 			break;
 		ev_open(lp, &c);
 	}
@@ -262,6 +279,7 @@ ev_unlisten(struct ev_loop *lp)
 {
 	if (lp->listeners == NULL)
 		return;
+	scoreboard_set_state(lp->srv->scoreboard, lp->slot, SB_STOPPING);
 	server_close_listeners(lp->srv);
 	free(lp->listeners);
 	lp->listeners = NULL;
@@ -303,7 +321,7 @@ ev_run(struct ev_loop *lp)
 }
 
 static int
-event_run(struct herd_server *srv)
+event_worker(struct herd_server *srv, unsigned slot)
 {
 	struct ev_loop *lp;
 	int rc = EX_OK;
@@ -312,6 +330,8 @@ event_run(struct herd_server *srv)
 	if ((lp = calloc(1, sizeof *lp)) == NULL)
 		return EX_OSERR;
 	lp->srv = srv;
+	lp->slot = slot;
+	scoreboard_set_state(srv->scoreboard, slot, SB_ACCEPTING);
 	if ((lp->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    ev_listen(lp) < 0) {
 		log_err("epoll: %s", strerror(errno));
@@ -325,6 +345,12 @@ event_run(struct herd_server *srv)
 		close(lp->epfd);
 	free(lp);
 	return rc;
+}
+
+static int
+event_run(struct herd_server *srv)
+{
+	return master_run(srv, srv->opt->workers, event_worker);
 }
 
 const struct herd_model model_event = {

@@ -2,22 +2,21 @@
  * hybrid - --workers P processes, each running its own pool of
  * --threads T (Apache's worker MPM): a crashed process takes only its
  * own threads' clients with it, while threads keep the per-connection
- * cost low.  Each process accepts on the shared listening sockets and
- * feeds its own queue, exactly as the pool model does.
+ * cost low.  The master (master.c) forks, respawns and stops the
+ * processes; each accepts on the shared listening sockets and feeds
+ * its own queue exactly as the pool model does.
  */
 #include "config.h"
 
-#include "log.h"
+#include "master.h"
+#include "options.h"
+#include "pool.h"
 #include "server.h"
-
-extern const struct herd_model model_pool;
 
 static int
 hybrid_run(struct herd_server *srv)
 {
-	/* Until the process master exists: one process, in-process. */
-	log_info("hybrid: one process of %s", "a pool");
-	return model_pool.run(srv);
+	return master_run(srv, srv->opt->workers, pool_serve);
 }
 
 const struct herd_model model_hybrid = {
