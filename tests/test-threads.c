@@ -197,10 +197,14 @@ Test(threads, event_serves_50_clients_at_once) { check_50_clients("event"); }
 
 /* --- thread ---------------------------------------------------------- */
 
-Test(threads, thread_max_conns_caps_live_threads)
+/* At --max-conns 2, a third client waits until one of two leaves. */
+static void
+check_max_conns(const char *model, int worker)
 {
-	const char *args[] = { "--model", "thread", "--max-conns", "2", NULL };
+	const char *args[] = { "--model", model, "--workers", "1",
+	    "--max-conns", "2", NULL };
 	char got[4];
+	pid_t pid;
 	int a, b, c;
 
 	herdd_start(&d, "echo", args);
@@ -211,13 +215,25 @@ Test(threads, thread_max_conns_caps_live_threads)
 	c = client_connect(d.port[0]);
 	cr_assert_eq(send(c, "c", 1, 0), 1);
 	cr_assert_not(readable_within(c, 300), "c waits at the cap");
-	cr_assert_eq(sockets_of(d.pid), 3, "c is not even accepted");
+	pid = worker ? worker_of(d.pid, T_IO) : d.pid;
+	cr_assert_eq(sockets_of(pid), 3, "c is not even accepted");
 	close(a);
 	cr_assert(readable_within(c, T_IO), "c is served once a leaves");
 	cr_assert_eq(recv(c, got, sizeof got, 0), 1);
 	cr_assert_eq(got[0], 'c');
 	close(b);
 	close(c);
+	cr_assert_eq(herdd_stop(&d, SIGTERM, 15000), 0, "%s", herdd_log(&d));
+}
+
+Test(threads, thread_max_conns_caps_live_threads)
+{
+	check_max_conns("thread", 0);
+}
+
+Test(threads, event_max_conns_caps_connections_per_worker)
+{
+	check_max_conns("event", 1);
 }
 
 /* --- prethread ------------------------------------------------------- */

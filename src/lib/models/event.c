@@ -56,9 +56,35 @@ struct ev_loop {
 	struct ev_conn		*conns;
 	size_t			 nconns;
 	struct ev_conn		*listeners;	/* one per srv listener */
+	int			 paused;	/* at --max-conns */
 	unsigned		 slot;		/* scoreboard row */
 	unsigned char		 in[EV_CHUNK];
 };
+
+/*
+ * At --max-conns the listeners leave the epoll set's interest (they
+ * are level-triggered: left in, they would wake us for nothing) and
+ * new clients wait in the backlog; below it they come back.
+ */
+static void
+ev_pause(struct ev_loop *lp, int pause)
+{
+	struct epoll_event ev = { .events = pause ? 0 : EPOLLIN };
+	size_t i;
+
+	if (lp->listeners == NULL || lp->paused == pause)
+		return;
+	for (i = 0; i < lp->srv->nlisteners; i++) {
+		ev.data.ptr = &lp->listeners[i];
+		if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD,
+		    lp->srv->listeners[i].fd, &ev) < 0)
+			log_err("epoll_ctl listener fd %d: %s",
+			    lp->srv->listeners[i].fd, strerror(errno));
+	}
+	lp->paused = pause;
+	log_debug("%s: %s accepting (%zu connections)", lp->srv->role,
+	    pause ? "stops" : "resumes", lp->nconns);
+}
 
 static void
 ev_close(struct ev_loop *lp, struct ev_conn *ec)
@@ -77,6 +103,8 @@ ev_close(struct ev_loop *lp, struct ev_conn *ec)
 		ec->next->prev = ec->prev;
 	if (--lp->nconns == 0 && lp->srv->state == SERVER_RUNNING)
 		scoreboard_set_state(sb, lp->slot, SB_ACCEPTING);
+	if (lp->paused && lp->nconns < lp->srv->opt->max_conns)
+		ev_pause(lp, 0);
 	free(ec);
 }
 
@@ -228,10 +256,15 @@ ev_open(struct ev_loop *lp, struct herd_conn *c)
 static void
 ev_accept(struct ev_loop *lp, struct herd_listener *l)
 {
+	unsigned max = lp->srv->opt->max_conns;
 	struct herd_conn c;
 	int i;
 
 	for (i = 0; i < EV_ACCEPTS; i++) {
+		if (max > 0 && lp->nconns >= max) {
+			ev_pause(lp, 1);
+			break;
+		}
 		if (server_accept_on(lp->srv, l, &c) != 1)
 			break;
 		ev_open(lp, &c);
