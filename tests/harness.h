@@ -20,6 +20,7 @@ struct herdd {
 	int	nports;
 	int	port[HARNESS_MAXSOCK];
 	char	log[64];	/* its stderr */
+	int	hold[HARNESS_MAXSOCK];	/* herdd_start_listen's ports */
 };
 
 /*
@@ -29,6 +30,14 @@ struct herdd {
  * stderr go to d->log.
  */
 void	herdd_start(struct herdd *, const char *fdnames, const char *const *args);
+/*
+ * The same, but herdd binds the ports itself (--listen 127.0.0.1:PORT=
+ * HANDLER, one per name), for models that cannot take inherited
+ * sockets.  The test keeps each port bound (SO_REUSEADDR, not
+ * listening) until herdd_stop, so no other test can take it.
+ */
+void	herdd_start_listen(struct herdd *, const char *handlers,
+	    const char *const *args);
 /* Signal it and wait up to timeout_ms; returns the wait status, -1 on timeout. */
 int	herdd_stop(struct herdd *, int signo, int timeout_ms);
 /* Wait up to timeout_ms for it to exit; the wait status or -1. */
@@ -44,6 +53,11 @@ int	herdd_run(const char *fdnames, const char *const *args, char *output,
 
 /* A connected TCP socket to 127.0.0.1:port (asserts). */
 int	client_connect(int port);
+/* The same without asserting (for client threads): the fd or -1. */
+int	client_try_connect(int port);
+
+/* Children of pid (from /proc/PID/task/PID/children); count or -1. */
+int	proc_children(pid_t pid, pid_t *kids, int max);
 /*
  * Send len bytes, half-close, read until EOF, writing and reading at
  * the same time so big payloads cannot deadlock.  Returns the bytes

@@ -90,28 +90,53 @@ conn_flush(struct herd_server *srv, struct herd_conn *c,
 	return verdict;
 }
 
+int
+conn_open(struct herd_conn *c, struct herd_peer *peer, void **st)
+{
+	const struct herd_handler *h = c->listener->handler;
+
+	peer->addr = (const struct sockaddr *)&c->addr;
+	peer->addrlen = c->addrlen;
+	peer->host = c->name;
+	peer->serv = c->serv;
+	log_info("connected to %s (%s)", c->name, c->host);
+	if ((*st = calloc(1, h->state_size ? h->state_size : 1)) == NULL) {
+		log_err("fd %d: no memory for %s state", c->fd, h->name);
+		close(c->fd);
+		c->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void
+conn_close(struct herd_conn *c, void *st, struct herd_buf *out)
+{
+	const struct herd_handler *h = c->listener->handler;
+
+	if (h->on_close != NULL)
+		h->on_close(st);
+	free(st);
+	herd_buf_free(out);
+	log_info("fd %d from %s closed: received %llu bytes, sent %llu",
+	    c->fd, c->host, c->bytes_in, c->bytes_out);
+	close(c->fd);
+	c->fd = -1;
+}
+
 void
 conn_serve(struct herd_server *srv, struct herd_conn *c)
 {
 	const struct herd_handler *h = c->listener->handler;
-	struct herd_peer peer = {
-		.addr = (const struct sockaddr *)&c->addr,
-		.addrlen = c->addrlen,
-		.host = c->name,
-		.serv = c->serv,
-	};
+	struct herd_peer peer;
 	struct herd_buf out = { NULL, 0, 0 };
 	unsigned char in[CONN_CHUNK];
 	void *st;
 	ssize_t n;
 	int verdict = HERD_CONTINUE;
 
-	log_info("connected to %s (%s)", c->name, c->host);
-	if ((st = calloc(1, h->state_size ? h->state_size : 1)) == NULL) {
-		log_err("fd %d: no memory for %s state", c->fd, h->name);
-		close(c->fd);
+	if (conn_open(c, &peer, &st) < 0)
 		return;
-	}
 	if (h->on_open != NULL)
 		verdict = conn_flush(srv, c, &out, h->on_open(st, &peer, &out));
 	while (verdict == HERD_CONTINUE) {
@@ -127,12 +152,5 @@ conn_serve(struct herd_server *srv, struct herd_conn *c)
 		if (n == 0)		/* half-closed: what was owed is sent */
 			break;
 	}
-	if (h->on_close != NULL)
-		h->on_close(st);
-	free(st);
-	herd_buf_free(&out);
-	log_info("fd %d from %s closed: received %llu bytes, sent %llu",
-	    c->fd, c->host, c->bytes_in, c->bytes_out);
-	close(c->fd);
-	c->fd = -1;
+	conn_close(c, st, &out);
 }

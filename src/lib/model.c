@@ -12,10 +12,26 @@
 
 extern const struct herd_model model_iterative;
 extern const struct herd_model model_fork;
+extern const struct herd_model model_prefork;
+extern const struct herd_model model_passfd;
+extern const struct herd_model model_reuseport;
+extern const struct herd_model model_thread;
+extern const struct herd_model model_prethread;
+extern const struct herd_model model_pool;
+extern const struct herd_model model_hybrid;
+extern const struct herd_model model_event;
 
 static const struct herd_model *const model_table[] = {
 	&model_iterative,
 	&model_fork,
+	&model_prefork,
+	&model_passfd,
+	&model_reuseport,
+	&model_thread,
+	&model_prethread,
+	&model_pool,
+	&model_hybrid,
+	&model_event,
 };
 #define MODEL_COUNT	(sizeof model_table / sizeof model_table[0])
 

@@ -363,6 +363,12 @@ options_parse(struct herd_options *o, int argc, char **argv,
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
+	if (strcmp(o->model, "prethread") == 0 &&
+	    o->accept_lock == ACCEPT_LOCK_FCNTL) {
+		snprintf(err, errlen, "--accept-lock fcntl locks between "
+		    "processes, not threads: prethread takes none or mutex");
+		return -1;
+	}
 	if (o->verbosity > 2)
 		o->verbosity = 2;
 	if (o->nlistens == 0 &&

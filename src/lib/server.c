@@ -11,9 +11,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -24,7 +27,7 @@
 
 #define SD_LISTEN_FDS_START	3
 
-static int
+int
 server_add_listener(struct herd_server *srv, int fd, int socktype,
     int inherited, const struct herd_handler *h)
 {
@@ -142,6 +145,7 @@ server_open(struct herd_server *srv, const struct herd_options *opt,
 	int fd, n;
 
 	memset(srv, 0, sizeof *srv);
+	srv->drainfd = srv->abortfd = -1;
 	srv->opt = opt;
 	srv->model = model_find(opt->model);
 	snprintf(srv->role, sizeof srv->role, "master");
@@ -195,21 +199,105 @@ server_run(struct herd_server *srv)
 	return srv->model->run(srv);
 }
 
+/* An eventfd once written stays readable: a level every poller sees. */
+static void
+server_raise(int fd)
+{
+	uint64_t one = 1;
+
+	if (fd >= 0)
+		while (write(fd, &one, sizeof one) < 0 && errno == EINTR)
+			;
+}
+
+void
+server_set_state(struct herd_server *srv, enum server_state state)
+{
+	if (state <= srv->state)
+		return;
+	if (state == SERVER_DRAINING) {
+		clock_gettime(CLOCK_MONOTONIC, &srv->deadline);
+		srv->deadline.tv_sec += srv->opt->shutdown_timeout;
+	}
+	srv->state = state;
+	server_raise(srv->drainfd);
+	if (state == SERVER_ABORT)
+		server_raise(srv->abortfd);
+}
+
 void
 server_signals(struct herd_server *srv)
 {
+	if (srv->owner != NULL)		/* a worker thread sees none */
+		return;
 	if (sig_take(SIGQUIT)) {
 		log_notice("SIGQUIT: stopping now");
-		srv->state = SERVER_ABORT;
+		server_set_state(srv, SERVER_ABORT);
 	}
 	if ((sig_take(SIGTERM) | sig_take(SIGINT)) &&
 	    srv->state == SERVER_RUNNING) {
 		log_notice("stopping: no new connections, %u s for the open "
 		    "ones", srv->opt->shutdown_timeout);
-		srv->state = SERVER_DRAINING;
-		clock_gettime(CLOCK_MONOTONIC, &srv->deadline);
-		srv->deadline.tv_sec += srv->opt->shutdown_timeout;
+		server_set_state(srv, SERVER_DRAINING);
 	}
+}
+
+int
+server_threads_begin(struct herd_server *srv)
+{
+	if (srv->drainfd >= 0)
+		return 0;
+	if ((srv->drainfd = eventfd(0, EFD_CLOEXEC)) < 0)
+		return -1;
+	if ((srv->abortfd = eventfd(0, EFD_CLOEXEC)) < 0) {
+		close(srv->drainfd);
+		srv->drainfd = -1;
+		return -1;
+	}
+	/* A state reached before the threads exist still reaches them. */
+	if (srv->state >= SERVER_DRAINING)
+		server_raise(srv->drainfd);
+	if (srv->state == SERVER_ABORT)
+		server_raise(srv->abortfd);
+	return 0;
+}
+
+void
+server_threads_end(struct herd_server *srv)
+{
+	if (srv->drainfd >= 0)
+		close(srv->drainfd);
+	if (srv->abortfd >= 0)
+		close(srv->abortfd);
+	srv->drainfd = srv->abortfd = -1;
+}
+
+int
+server_view_init(struct herd_server *view, const struct herd_server *owner,
+    const char *role)
+{
+	memset(view, 0, sizeof *view);
+	/* One slot more than the owner's: its drain eventfd. */
+	if ((view->pfd = calloc(owner->nlisteners + 1,
+	    sizeof *view->pfd)) == NULL)
+		return -1;
+	view->opt = owner->opt;
+	view->model = owner->model;
+	view->listeners = owner->listeners;
+	view->nlisteners = owner->nlisteners;
+	view->scoreboard = owner->scoreboard;
+	view->state = SERVER_RUNNING;
+	view->drainfd = view->abortfd = -1;
+	view->owner = owner;
+	snprintf(view->role, sizeof view->role, "%s", role);
+	return 0;
+}
+
+void
+server_view_free(struct herd_server *view)
+{
+	free(view->pfd);
+	view->pfd = NULL;
 }
 
 /*
@@ -236,6 +324,46 @@ server_time_left(const struct herd_server *srv, struct timespec *ts)
 }
 
 int
+server_timeout_ms(const struct herd_server *srv)
+{
+	struct timespec ts;
+
+	if (server_time_left(srv, &ts) == NULL)
+		return -1;
+	/* Round up: waking a hair early would spin until the deadline. */
+	return (int)(ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000);
+}
+
+/*
+ * A worker thread's wait: signals stay blocked (the main thread takes
+ * them); the owner's abort eventfd is what ends it.
+ */
+static int
+server_wait_fd_view(struct herd_server *srv, int fd, short events)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = fd, .events = events },
+		{ .fd = srv->owner->abortfd, .events = POLLIN },
+	};
+
+	for (;;) {
+		if (srv->state == SERVER_ABORT)
+			return 0;
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (pfd[1].revents != 0) {
+			srv->state = SERVER_ABORT;
+			return 0;
+		}
+		if (pfd[0].revents != 0)
+			return 1;
+	}
+}
+
+int
 server_wait_fd(struct herd_server *srv, int fd, short events)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
@@ -243,6 +371,8 @@ server_wait_fd(struct herd_server *srv, int fd, short events)
 	const struct timespec *left;
 	int r;
 
+	if (srv->owner != NULL)
+		return server_wait_fd_view(srv, fd, events);
 	for (;;) {
 		if (srv->state == SERVER_ABORT)
 			return 0;
@@ -251,7 +381,7 @@ server_wait_fd(struct herd_server *srv, int fd, short events)
 		if (r > 0)
 			return 1;
 		if (r == 0) {
-			srv->state = SERVER_ABORT;
+			server_set_state(srv, SERVER_ABORT);
 			log_notice("shutdown timeout: closing connection");
 			return 0;
 		}
@@ -271,7 +401,7 @@ server_pause(struct herd_server *srv)
 		return -1;
 	left = server_time_left(srv, &ts);
 	if (ppoll(NULL, 0, left, sig_waitmask()) == 0) {
-		srv->state = SERVER_ABORT;
+		server_set_state(srv, SERVER_ABORT);
 		return -1;
 	}
 	server_signals(srv);
@@ -306,7 +436,19 @@ accept_exhausted(int err)
 	    err == ENOMEM;
 }
 
-static int
+void
+server_conn_names(const struct herd_server *srv, struct herd_conn *c)
+{
+	net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 0,
+	    c->host, sizeof c->host, c->serv, sizeof c->serv);
+	if (srv->opt->resolve)
+		net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 1,
+		    c->name, sizeof c->name, c->serv, sizeof c->serv);
+	else
+		memcpy(c->name, c->host, sizeof c->name);
+}
+
+int
 server_accept_on(struct herd_server *srv, struct herd_listener *l,
     struct herd_conn *c)
 {
@@ -332,13 +474,7 @@ server_accept_on(struct herd_server *srv, struct herd_listener *l,
 		return -1;
 	}
 	c->listener = l;
-	net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 0,
-	    c->host, sizeof c->host, c->serv, sizeof c->serv);
-	if (srv->opt->resolve)
-		net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 1,
-		    c->name, sizeof c->name, c->serv, sizeof c->serv);
-	else
-		memcpy(c->name, c->host, sizeof c->name);
+	server_conn_names(srv, c);
 	log_info("%s accepted fd %d from %s%s%s:%s via fd %d", srv->role,
 	    c->fd, c->addr.ss_family == AF_INET6 ? "[" : "", c->host,
 	    c->addr.ss_family == AF_INET6 ? "]" : "", c->serv, l->fd);
@@ -357,7 +493,18 @@ server_accept(struct herd_server *srv, struct herd_conn *c)
 		pfd[i].events = POLLIN;
 		pfd[i].revents = 0;
 	}
-	r = ppoll(pfd, n, NULL, sig_waitmask());
+	if (srv->owner != NULL) {
+		/* A worker thread: no signals, the owner's drain instead. */
+		pfd[n].fd = srv->owner->drainfd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		r = poll(pfd, n + 1, -1);
+		if (r > 0 && pfd[n].revents != 0) {
+			srv->state = SERVER_DRAINING;
+			return 0;
+		}
+	} else
+		r = ppoll(pfd, n, NULL, sig_waitmask());
 	if (r < 0)
 		return errno == EINTR ? 0 : -1;
 	/* Start after the listener served last, so none starves. */
@@ -367,6 +514,27 @@ server_accept(struct herd_server *srv, struct herd_conn *c)
 			srv->next = (k + 1) % n;
 			return server_accept_on(srv, &srv->listeners[k], c);
 		}
+	}
+	return 0;
+}
+
+int
+server_serve_iteratively(struct herd_server *srv, pthread_mutex_t *lock)
+{
+	struct herd_conn c;
+	int r;
+
+	while (srv->state == SERVER_RUNNING) {
+		if (lock != NULL)
+			pthread_mutex_lock(lock);
+		r = server_accept(srv, &c);
+		if (lock != NULL)
+			pthread_mutex_unlock(lock);
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			conn_serve(srv, &c);
+		server_signals(srv);
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include "net.h"
 
 struct herd_options;
+struct scoreboard;
 
 /* A listening descriptor: bound once by the master, or inherited. */
 struct herd_listener {
@@ -57,6 +59,17 @@ struct herd_server {
 	enum server_state		 state;
 	struct timespec			 deadline;	/* when DRAINING */
 	char				 role[32];	/* "master", ... */
+	struct scoreboard		*scoreboard;	/* process models */
+	/*
+	 * Threads (server_threads_begin()): the thread that handles
+	 * signals writes drainfd once DRAINING and abortfd once
+	 * ABORT; worker threads poll them, as they cannot see signals.
+	 * A worker thread runs on its own view of the server (see
+	 * server_view_init()), whose owner is the main thread's.
+	 */
+	int				 drainfd;
+	int				 abortfd;
+	const struct herd_server	*owner;	/* NULL: handles signals */
 };
 
 struct herd_model {
@@ -75,6 +88,12 @@ const struct herd_model *model_at(size_t i);
  */
 int	server_open(struct herd_server *, const struct herd_options *,
 	    char *err, size_t errlen);
+/*
+ * Serve handler h on the bound listening socket fd (api.c binds its
+ * own).  0, or -1 out of memory (the caller still owns fd).
+ */
+int	server_add_listener(struct herd_server *, int fd, int socktype,
+	    int inherited, const struct herd_handler *h);
 void	server_close_listeners(struct herd_server *);
 void	server_free(struct herd_server *);
 int	server_run(struct herd_server *);
@@ -86,6 +105,22 @@ int	server_run(struct herd_server *);
  * state and call again.  -1: the listeners are unusable.
  */
 int	server_accept(struct herd_server *, struct herd_conn *c);
+
+/*
+ * Accept and serve one connection at a time until the server stops
+ * (iterative; each prethread thread), holding lock (if not NULL)
+ * around the accept.  0 at shutdown, -1 if accepting failed.
+ */
+int	server_serve_iteratively(struct herd_server *, pthread_mutex_t *lock);
+
+/*
+ * Accept once from l, which poll said is ready (server_accept's second
+ * half, for a master that polls more than listeners); same returns.
+ */
+int	server_accept_on(struct herd_server *, struct herd_listener *l,
+	    struct herd_conn *c);
+/* Fill c's host, serv and name from c->addr (after accept, or passing). */
+void	server_conn_names(const struct herd_server *, struct herd_conn *c);
 
 /*
  * Wait until fd is ready for events.  1 ready; 0 the server is
@@ -103,8 +138,46 @@ int	server_pause(struct herd_server *);
 /* Act on pending SIGTERM, SIGINT and SIGQUIT. */
 void	server_signals(struct herd_server *);
 
+/*
+ * Move to state (only ever forward), waking the worker threads.  The
+ * signal-handling thread alone calls it.
+ */
+void	server_set_state(struct herd_server *, enum server_state);
+
+/*
+ * Before the first worker thread: make the drain and abort eventfds
+ * of this process (after any fork, so processes don't share them).
+ * 0, or -1 with errno.  server_threads_end() closes them.
+ */
+int	server_threads_begin(struct herd_server *);
+void	server_threads_end(struct herd_server *);
+
+/*
+ * A worker thread's view of owner: the same listeners and options,
+ * its own state and poll array, named role.  Its waits keep signals
+ * blocked and end when the owner aborts (server_wait_fd()) or drains
+ * (server_accept()).  0, or -1 with errno.
+ */
+int	server_view_init(struct herd_server *view,
+	    const struct herd_server *owner, const char *role);
+void	server_view_free(struct herd_server *view);
+
+/*
+ * Milliseconds left before the drain deadline for poll(2): -1 when not
+ * draining (wait forever), 0 when it has passed.
+ */
+int	server_timeout_ms(const struct herd_server *);
+
 /* The connection loop (conn.c): serve c until done, then close it. */
 void	conn_serve(struct herd_server *, struct herd_conn *c);
+/*
+ * A connection's start and end, shared by conn_serve() and the event
+ * loop: conn_open() logs it, fills peer and allocates the handler's
+ * state (0; -1 and c closed when out of memory); conn_close() runs
+ * on_close, frees st and out, logs the byte counts and closes c.
+ */
+int	conn_open(struct herd_conn *c, struct herd_peer *peer, void **st);
+void	conn_close(struct herd_conn *c, void *st, struct herd_buf *out);
 /* Write all of buf, waiting as needed; 0 or -1 (errno set). */
 int	conn_write_all(struct herd_server *, int fd, const void *buf,
 	    size_t len);

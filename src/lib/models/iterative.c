@@ -14,18 +14,8 @@
 static int
 iterative_run(struct herd_server *srv)
 {
-	struct herd_conn c;
-	int r;
-
 	snprintf(srv->role, sizeof srv->role, "server");
-	while (srv->state == SERVER_RUNNING) {
-		if ((r = server_accept(srv, &c)) < 0)
-			return EX_OSERR;
-		if (r == 1)
-			conn_serve(srv, &c);
-		server_signals(srv);
-	}
-	return EX_OK;
+	return server_serve_iteratively(srv, NULL) < 0 ? EX_OSERR : EX_OK;
 }
 
 const struct herd_model model_iterative = {

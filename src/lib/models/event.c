@@ -1,0 +1,394 @@
+/*
+ * event - one thread, one epoll loop, non-blocking sockets, thousands
+ * of connections (the nginx worker shape).  It drives the same
+ * handlers as the blocking models through on_open/on_data/on_close;
+ * what conn.c does by blocking, this does by remembering: each
+ * connection keeps its handler state and its unsent output.
+ *
+ * Output is bounded per connection: a peer that sends but does not
+ * read stops being read once EV_OUT_MAX bytes wait for it, so its
+ * data waits in the kernel (TCP flow control pushes back on it) and
+ * never in our heap.  Listeners and connections are level-triggered;
+ * one read per readiness keeps a fast peer from starving the rest.
+ *
+ * The master (master.c) runs --workers such loops in as many
+ * processes, all on the shared listeners; each keeps its scoreboard
+ * row: accepting while it holds no connection, serving otherwise.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "options.h"
+#include "scoreboard.h"
+#include "server.h"
+#include "sig.h"
+
+#define EV_CHUNK	16384
+#define EV_OUT_MAX	65536	/* unsent bytes before we stop reading */
+#define EV_BATCH	256	/* events per epoll_wait */
+#define EV_ACCEPTS	64	/* accepts per ready listener, for fairness */
+
+struct ev_conn {
+	struct herd_listener	*listening;	/* a listener entry */
+	struct herd_conn	 c;
+	void			*st;
+	struct herd_buf		 out;
+	size_t			 off;		/* of out, sent */
+	uint32_t		 events;	/* registered */
+	int			 closing;	/* flush, then close */
+	struct ev_conn		*prev, *next;
+};
+
+struct ev_loop {
+	struct herd_server	*srv;
+	int			 epfd;
+	struct ev_conn		*conns;
+	size_t			 nconns;
+	struct ev_conn		*listeners;	/* one per srv listener */
+	int			 paused;	/* at --max-conns */
+	unsigned		 slot;		/* scoreboard row */
+	unsigned char		 in[EV_CHUNK];
+};
+
+/*
+ * At --max-conns the listeners leave the epoll set's interest (they
+ * are level-triggered: left in, they would wake us for nothing) and
+ * new clients wait in the backlog; below it they come back.
+ */
+static void
+ev_pause(struct ev_loop *lp, int pause)
+{
+	struct epoll_event ev = { .events = pause ? 0 : EPOLLIN };
+	size_t i;
+
+	if (lp->listeners == NULL || lp->paused == pause)
+		return;
+	for (i = 0; i < lp->srv->nlisteners; i++) {
+		ev.data.ptr = &lp->listeners[i];
+		if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD,
+		    lp->srv->listeners[i].fd, &ev) < 0)
+			log_err("epoll_ctl listener fd %d: %s",
+			    lp->srv->listeners[i].fd, strerror(errno));
+	}
+	lp->paused = pause;
+	log_debug("%s: %s accepting (%zu connections)", lp->srv->role,
+	    pause ? "stops" : "resumes", lp->nconns);
+}
+
+static void
+ev_close(struct ev_loop *lp, struct ev_conn *ec)
+{
+	struct scoreboard *sb = lp->srv->scoreboard;
+
+	scoreboard_active(sb, lp->slot, -1);
+	scoreboard_add(sb, lp->slot, 0, ec->c.bytes_in, ec->c.bytes_out);
+	/* close() removes it from the epoll set. */
+	conn_close(&ec->c, ec->st, &ec->out);
+	if (ec->prev != NULL)
+		ec->prev->next = ec->next;
+	else
+		lp->conns = ec->next;
+	if (ec->next != NULL)
+		ec->next->prev = ec->prev;
+	if (--lp->nconns == 0 && lp->srv->state == SERVER_RUNNING)
+		scoreboard_set_state(sb, lp->slot, SB_ACCEPTING);
+	if (lp->paused && lp->nconns < lp->srv->opt->max_conns)
+		ev_pause(lp, 0);
+	free(ec);
+}
+
+/* Send what is pending without blocking; -1 when the peer is gone. */
+static int
+ev_flush(struct ev_conn *ec)
+{
+	ssize_t n;
+
+	while (ec->off < ec->out.len) {
+		n = send(ec->c.fd, ec->out.data + ec->off,
+		    ec->out.len - ec->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			log_debug("fd %d: write to %s: %s", ec->c.fd,
+			    ec->c.host, strerror(errno));
+			return -1;
+		}
+		ec->off += (size_t)n;
+		ec->c.bytes_out += (unsigned long long)n;
+	}
+	ec->off = ec->out.len = 0;
+	return 0;
+}
+
+/*
+ * Flush, then register the interest the connection now has: output
+ * while some is pending, input while it is open and not backed up.
+ * Closes it when it wants neither.
+ */
+static void
+ev_update(struct ev_loop *lp, struct ev_conn *ec)
+{
+	struct epoll_event ev = { .data.ptr = ec };
+	size_t pending;
+
+	if (ev_flush(ec) < 0) {
+		ev_close(lp, ec);
+		return;
+	}
+	pending = ec->out.len - ec->off;
+	if (pending > 0)
+		ev.events |= EPOLLOUT;
+	if (!ec->closing && pending < EV_OUT_MAX)
+		ev.events |= EPOLLIN;
+	if (ev.events == 0) {
+		ev_close(lp, ec);
+		return;
+	}
+	if (ev.events != ec->events &&
+	    epoll_ctl(lp->epfd, EPOLL_CTL_MOD, ec->c.fd, &ev) < 0) {
+		log_err("epoll_ctl fd %d: %s", ec->c.fd, strerror(errno));
+		ev_close(lp, ec);
+		return;
+	}
+	ec->events = ev.events;
+}
+
+/* Act on a handler's verdict: 1 when ec was closed. */
+static int
+ev_verdict(struct ev_loop *lp, struct ev_conn *ec, int verdict)
+{
+	if (verdict == HERD_ERROR) {
+		ev_close(lp, ec);
+		return 1;
+	}
+	if (verdict == HERD_CLOSE)
+		ec->closing = 1;
+	return 0;
+}
+
+static void
+ev_read(struct ev_loop *lp, struct ev_conn *ec)
+{
+	const struct herd_handler *h = ec->c.listener->handler;
+	ssize_t n;
+
+	n = recv(ec->c.fd, lp->in, sizeof lp->in, MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			ev_update(lp, ec);
+			return;
+		}
+		log_debug("fd %d: read from %s: %s", ec->c.fd, ec->c.host,
+		    strerror(errno));
+		ev_close(lp, ec);
+		return;
+	}
+	ec->c.bytes_in += (unsigned long long)n;
+	/* Keep the pending output at the front, so the buffer stays small. */
+	if (ec->off > 0) {
+		memmove(ec->out.data, ec->out.data + ec->off,
+		    ec->out.len - ec->off);
+		ec->out.len -= ec->off;
+		ec->off = 0;
+	}
+	if (h->on_data != NULL &&
+	    ev_verdict(lp, ec, h->on_data(ec->st, lp->in, (size_t)n,
+	    &ec->out)))
+		return;
+	if (n == 0)			/* half-closed: send what is owed */
+		ec->closing = 1;
+	ev_update(lp, ec);
+}
+
+static void
+ev_open(struct ev_loop *lp, struct herd_conn *c)
+{
+	const struct herd_handler *h = c->listener->handler;
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct herd_peer peer;
+	struct ev_conn *ec;
+
+	if (fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    (ec = calloc(1, sizeof *ec)) == NULL) {
+		log_err("fd %d from %s: %s", c->fd, c->host, strerror(errno));
+		close(c->fd);
+		return;
+	}
+	ec->c = *c;
+	if (conn_open(&ec->c, &peer, &ec->st) < 0) {
+		free(ec);
+		return;
+	}
+	ec->events = ev.events;
+	ev.data.ptr = ec;
+	if ((ec->next = lp->conns) != NULL)
+		ec->next->prev = ec;
+	lp->conns = ec;
+	if (lp->nconns++ == 0 && lp->srv->state == SERVER_RUNNING)
+		scoreboard_set_state(lp->srv->scoreboard, lp->slot,
+		    SB_SERVING);
+	scoreboard_add(lp->srv->scoreboard, lp->slot, 1, 0, 0);
+	scoreboard_active(lp->srv->scoreboard, lp->slot, 1);
+	if (epoll_ctl(lp->epfd, EPOLL_CTL_ADD, ec->c.fd, &ev) < 0) {
+		log_err("epoll_ctl fd %d: %s", ec->c.fd, strerror(errno));
+		ev_close(lp, ec);
+		return;
+	}
+	if (h->on_open != NULL &&
+	    ev_verdict(lp, ec, h->on_open(ec->st, &peer, &ec->out)))
+		return;
+	ev_update(lp, ec);
+}
+
+static void
+ev_accept(struct ev_loop *lp, struct herd_listener *l)
+{
+	unsigned max = lp->srv->opt->max_conns;
+	struct herd_conn c;
+	int i;
+
+	for (i = 0; i < EV_ACCEPTS; i++) {
+		if (max > 0 && lp->nconns >= max) {
+			ev_pause(lp, 1);
+			break;
+		}
+		if (server_accept_on(lp->srv, l, &c) != 1)
+			break;
+		ev_open(lp, &c);
+	}
+}
+
+static void
+ev_event(struct ev_loop *lp, struct ev_conn *ec, uint32_t events)
+{
+	if (ec->listening != NULL) {
+		ev_accept(lp, ec->listening);
+		return;
+	}
+	/* Not reading, a hang-up shows as a failing send in the flush. */
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) &&
+	    ec->events & EPOLLIN)
+		ev_read(lp, ec);
+	else
+		ev_update(lp, ec);
+}
+
+static int
+ev_listen(struct ev_loop *lp)
+{
+	struct herd_server *srv = lp->srv;
+	struct epoll_event ev = { .events = EPOLLIN };
+	size_t i;
+
+	if ((lp->listeners = calloc(srv->nlisteners,
+	    sizeof *lp->listeners)) == NULL)
+		return -1;
+	for (i = 0; i < srv->nlisteners; i++) {
+		lp->listeners[i].listening = &srv->listeners[i];
+		ev.data.ptr = &lp->listeners[i];
+		if (epoll_ctl(lp->epfd, EPOLL_CTL_ADD, srv->listeners[i].fd,
+		    &ev) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Draining: no more accepting; the listeners leave the epoll set. */
+static void
+ev_unlisten(struct ev_loop *lp)
+{
+	if (lp->listeners == NULL)
+		return;
+	scoreboard_set_state(lp->srv->scoreboard, lp->slot, SB_STOPPING);
+	server_close_listeners(lp->srv);
+	free(lp->listeners);
+	lp->listeners = NULL;
+}
+
+/* The loop until every connection is done or the server aborts. */
+static int
+ev_run(struct ev_loop *lp)
+{
+	struct herd_server *srv = lp->srv;
+	struct epoll_event evs[EV_BATCH];
+	int i, n;
+
+	while (srv->state != SERVER_ABORT) {
+		if (srv->state == SERVER_DRAINING) {
+			ev_unlisten(lp);
+			if (lp->nconns == 0)
+				break;
+		}
+		n = epoll_pwait(lp->epfd, evs, EV_BATCH,
+		    server_timeout_ms(srv), sig_waitmask());
+		if (n < 0) {
+			if (errno != EINTR) {
+				log_err("epoll_wait: %s", strerror(errno));
+				return -1;
+			}
+			server_signals(srv);
+			continue;
+		}
+		if (n == 0 && srv->state == SERVER_DRAINING) {
+			log_notice("shutdown timeout: closing %zu connections",
+			    lp->nconns);
+			server_set_state(srv, SERVER_ABORT);
+		}
+		for (i = 0; i < n; i++)
+			ev_event(lp, evs[i].data.ptr, evs[i].events);
+	}
+	return 0;
+}
+
+static int
+event_worker(struct herd_server *srv, unsigned slot)
+{
+	struct ev_loop *lp;
+	int rc = EX_OK;
+
+	/* The loop holds a read buffer: keep it off the stack. */
+	if ((lp = calloc(1, sizeof *lp)) == NULL)
+		return EX_OSERR;
+	lp->srv = srv;
+	lp->slot = slot;
+	scoreboard_set_state(srv->scoreboard, slot, SB_ACCEPTING);
+	if ((lp->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    ev_listen(lp) < 0) {
+		log_err("epoll: %s", strerror(errno));
+		rc = EX_OSERR;
+	} else if (ev_run(lp) < 0)
+		rc = EX_OSERR;
+	while (lp->conns != NULL)
+		ev_close(lp, lp->conns);
+	ev_unlisten(lp);
+	if (lp->epfd >= 0)
+		close(lp->epfd);
+	free(lp);
+	return rc;
+}
+
+static int
+event_run(struct herd_server *srv)
+{
+	return master_run(srv, srv->opt->workers, event_worker);
+}
+
+const struct herd_model model_event = {
+	.name = "event",
+	.summary = "one epoll loop per worker, non-blocking, "
+	    "thousands of connections",
+	.run = event_run,
+};
