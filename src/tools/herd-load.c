@@ -207,8 +207,11 @@ check_args(struct args *a)
 		c->conns = 10;
 	if (c->duration == 0 && c->requests == 0)
 		c->duration = 5;
+	/* A thread with no connection or no request share would idle. */
 	if (c->threads > c->conns)
 		c->threads = c->conns;
+	if (c->requests > 0 && c->threads > c->requests)
+		c->threads = (unsigned)c->requests;
 	return 0;
 }
 

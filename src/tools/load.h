@@ -40,7 +40,7 @@ struct load_config {
 	unsigned		threads;
 	unsigned		conns;
 	unsigned		pipeline;
-	unsigned		sources;	/* 127.0.0.2... source addresses */
+	unsigned		sources;	/* from 127.0.0.2 up */
 	size_t			size;
 	double			rate;		/* requests/s, LOAD_OPEN */
 	double			duration;	/* seconds; 0 with requests */
