@@ -5,7 +5,8 @@
  * issue's target ratios are measured against.  Not a product: no
  * handlers, no signals beyond the default, no options but the port.
  *
- * Usage: herd-yardstick PORT [ADDR]   (default 127.0.0.1)
+ * Usage: herd-yardstick PORT [ADDR]   (default 127.0.0.1); it dies
+ * with the process that started it.
  */
 #include "config.h"
 
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sysexits.h>
 #include <time.h>
@@ -67,6 +70,8 @@ main(int argc, char **argv)
 	unsigned char *buf;
 	int lfd, ep, n, i, c;
 
+	/* A benchmark peer: it must not outlive the bench that ran it. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (argc < 2 || argc > 3) {
 		fprintf(stderr, "Usage: herd-yardstick PORT [ADDR]\n");
 		return EX_USAGE;
