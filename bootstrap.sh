@@ -37,7 +37,7 @@ else
 	say "dependencies present"
 fi
 
-if [ ! -x configure ]; then
+if [ ! -x configure ] || [ ! -f Makefile.in ]; then
 	say "autoreconf -fi"
 	autoreconf -fi
 fi

@@ -155,6 +155,7 @@ herd_server_new(void)
 
 	if ((a = calloc(1, sizeof *a)) == NULL)
 		return NULL;
+	server_init(&a->srv, &a->opt);	/* the model is picked at run */
 	if ((a->argv = calloc(2, sizeof *a->argv)) == NULL ||
 	    (a->argv[0] = strdup("herd")) == NULL) {
 		free(a->argv);
@@ -168,8 +169,6 @@ herd_server_new(void)
 		errno = ENOMEM;
 		return NULL;
 	}
-	a->srv.opt = &a->opt;
-	snprintf(a->srv.role, sizeof a->srv.role, "master");
 	if (api_progname[0] == '\0')
 		herd_log_init(NULL, 0);
 	return &a->srv;

@@ -131,6 +131,16 @@ server_inherit(struct herd_server *srv, char *err, size_t errlen)
 	return (int)n;
 }
 
+void
+server_init(struct herd_server *srv, const struct herd_options *opt)
+{
+	memset(srv, 0, sizeof *srv);
+	srv->drainfd = srv->abortfd = -1;	/* made by server_threads_begin */
+	srv->opt = opt;
+	srv->model = model_find(opt->model);
+	snprintf(srv->role, sizeof srv->role, "master");
+}
+
 int
 server_open(struct herd_server *srv, const struct herd_options *opt,
     char *err, size_t errlen)
@@ -144,11 +154,7 @@ server_open(struct herd_server *srv, const struct herd_options *opt,
 	size_t i;
 	int fd, n;
 
-	memset(srv, 0, sizeof *srv);
-	srv->drainfd = srv->abortfd = -1;
-	srv->opt = opt;
-	srv->model = model_find(opt->model);
-	snprintf(srv->role, sizeof srv->role, "master");
+	server_init(srv, opt);
 	if ((n = server_inherit(srv, err, errlen)) < 0)
 		return EX_USAGE;
 	if (n > 0)

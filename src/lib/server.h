@@ -82,6 +82,12 @@ const struct herd_model *model_find(const char *name);
 const struct herd_model *model_at(size_t i);
 
 /*
+ * A server with no listeners yet, for opt (which it keeps pointing
+ * at).  Everything that makes a struct herd_server starts here.
+ */
+void	server_init(struct herd_server *, const struct herd_options *);
+
+/*
  * Open the listeners: the systemd-passed sockets when LISTEN_FDS is
  * ours, else one per --listen.  Returns 0, or a sysexits code with a
  * message in err.
