@@ -8,7 +8,8 @@
 set -eu
 cd "$(dirname "$0")"
 
-DEPS="build-essential autoconf automake libtool pkg-config libcriterion-dev"
+DEPS="build-essential autoconf automake libtool pkg-config libcriterion-dev
+    systemd libsystemd-dev"
 
 say() { printf 'bootstrap: %s\n' "$*"; }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "server.h"
 #include "sig.h"
@@ -72,6 +73,29 @@ server_fdname(const char *names, int n, char *out, size_t outlen)
 }
 
 /*
+ * systemd names a socket after its unit ("herdd.socket") unless
+ * FileDescriptorName= says otherwise: that is "no name", not a typo.
+ */
+static int
+server_unit_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 7 && strcmp(name + n - 7, ".socket") == 0;
+}
+
+/* Accept=yes hands over a connected socket; we need a listening one. */
+static int
+server_is_listening(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof on;
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 &&
+	    on;
+}
+
+/*
  * systemd socket activation (sd_listen_fds(3)): the sockets start at
  * fd 3; LISTEN_FDNAMES, set by FileDescriptorName=, picks each one's
  * handler.  Returns the count taken, or -1 with err set.
@@ -96,7 +120,7 @@ server_inherit(struct herd_server *srv, char *err, size_t errlen)
 		fd = SD_LISTEN_FDS_START + i;
 		server_fdname(names, i, name, sizeof name);
 		if (*name == '\0' || strcmp(name, "unknown") == 0 ||
-		    strcmp(name, "stored") == 0)
+		    strcmp(name, "stored") == 0 || server_unit_name(name))
 			strcpy(name, "echo");
 		if ((h = herd_handler_find(name)) == NULL) {
 			snprintf(err, errlen, "socket fd %d is named '%s', "
@@ -109,9 +133,18 @@ server_inherit(struct herd_server *srv, char *err, size_t errlen)
 			    strerror(errno));
 			return -1;
 		}
-		if (type != SOCK_STREAM) {
-			snprintf(err, errlen, "inherited fd %d: only stream "
-			    "sockets are supported yet", fd);
+		if (type == SOCK_DGRAM) {
+			/* The UDP serving path is not written yet. */
+			snprintf(err, errlen, "inherited fd %d (%s) is a "
+			    "datagram socket: herdd serves stream sockets "
+			    "only for now; drop ListenDatagram= from the "
+			    "socket unit", fd, name);
+			return -1;
+		}
+		if (type != SOCK_STREAM || !server_is_listening(fd)) {
+			snprintf(err, errlen, "inherited fd %d (%s) is not a "
+			    "listening stream socket (ListenStream= with "
+			    "Accept=no)", fd, name);
 			return -1;
 		}
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
@@ -198,18 +231,43 @@ server_run(struct herd_server *srv)
 void
 server_signals(struct herd_server *srv)
 {
+	if (sig_take(SIGALRM))		/* notify_watchdog_arm()'s timer */
+		notify_watchdog();
 	if (sig_take(SIGQUIT)) {
 		log_notice("SIGQUIT: stopping now");
+		notify_stopping();
 		srv->state = SERVER_ABORT;
 	}
 	if ((sig_take(SIGTERM) | sig_take(SIGINT)) &&
 	    srv->state == SERVER_RUNNING) {
 		log_notice("stopping: no new connections, %u s for the open "
 		    "ones", srv->opt->shutdown_timeout);
+		notify_stopping();
+		notify_status("stopping: draining open connections");
 		srv->state = SERVER_DRAINING;
 		clock_gettime(CLOCK_MONOTONIC, &srv->deadline);
 		srv->deadline.tv_sec += srv->opt->shutdown_timeout;
 	}
+}
+
+void
+server_ready(struct herd_server *srv)
+{
+	if (notify_ready() > 0)
+		log_info("told the service manager (%s) %s is ready",
+		    notify_backend(), srv->model->name);
+	if (notify_watchdog_arm() < 0)
+		log_warn("watchdog timer: %s", strerror(errno));
+}
+
+void
+server_sighup(struct herd_server *srv)
+{
+	if (!sig_take(SIGHUP))
+		return;
+	notify_reloading();
+	log_notice("SIGHUP: model %s has nothing to reload", srv->model->name);
+	notify_ready();
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sysexits.h>
 
+#include "notify.h"
 #include "server.h"
 
 static int
@@ -18,12 +19,16 @@ iterative_run(struct herd_server *srv)
 	int r;
 
 	snprintf(srv->role, sizeof srv->role, "server");
+	notify_status("model iterative: 1 process, %zu listener%s",
+	    srv->nlisteners, srv->nlisteners == 1 ? "" : "s");
+	server_ready(srv);
 	while (srv->state == SERVER_RUNNING) {
 		if ((r = server_accept(srv, &c)) < 0)
 			return EX_OSERR;
 		if (r == 1)
 			conn_serve(srv, &c);
 		server_signals(srv);
+		server_sighup(srv);
 	}
 	return EX_OK;
 }
