@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,6 +165,22 @@ Test(notify, mainpid_is_sent_as_given)
 	cr_assert_str_eq(receive(fd), "MAINPID=4711");
 	cr_assert_eq(notify_ready(), 1);
 	cr_assert_str_eq(receive(fd), "READY=1", "MAINPID was said already");
+}
+
+Test(notify, children_of_the_main_process_stay_quiet)
+{
+	int fd = receiver(0), status;
+	pid_t pid;
+
+	setenv("NOTIFY_SOCKET", sockpath, 1);
+	cr_assert_eq(notify_status("main"), 1);
+	cr_assert_str_eq(receive(fd), "STATUS=main");
+	if ((pid = fork()) == 0)
+		_exit(notify_stopping() == 0 && notify_ready() == 0 ? 0 : 1);
+	cr_assert_gt(pid, 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert(nothing_pending(fd), "the child sent nothing");
 }
 
 Test(notify, watchdog_pings_at_half_its_timeout)

@@ -35,6 +35,7 @@
 
 static int notify_sent_mainpid;
 static int notify_sent_stopping;
+static pid_t notify_owner;	/* the process that spoke first */
 
 int
 notify_datagram(const char *addr, const char *msg)
@@ -94,6 +95,15 @@ notify_send(const char *msg)
 	int r;
 
 	if (getenv("NOTIFY_SOCKET") == NULL)
+		return 0;
+	/*
+	 * The main process speaks first (it is ready before it forks);
+	 * a worker that inherited the code paths stays quiet, as systemd
+	 * would only drop its messages with a warning.
+	 */
+	if (notify_owner == 0)
+		notify_owner = getpid();
+	else if (notify_owner != getpid())
 		return 0;
 #ifdef HAVE_LIBSYSTEMD
 	if ((r = sd_notify(0, msg)) < 0) {

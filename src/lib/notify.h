@@ -9,8 +9,9 @@
  * small built-in sender below, which speaks the same datagram protocol
  * (a path, or an abstract name written with a leading '@').
  *
- * Only the main process should call these: with systemd's default
- * NotifyAccess=main, messages from any other pid are dropped.
+ * Only the main process speaks: with systemd's default NotifyAccess=main
+ * messages from any other pid are dropped, so once one process has sent
+ * a message, calls from its children (forked workers) do nothing.
  */
 #ifndef HERD_NOTIFY_H
 #define HERD_NOTIFY_H
