@@ -150,6 +150,55 @@ herdd_spawn(struct herdd *d, const char *fdnames, const char *const *args,
 	close(logfd);
 }
 
+/* A loopback port held bound but not listening; the socket. */
+static int
+hold_port(int *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof sin;
+	int fd, on = 1;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+	cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0,
+	    "bind: %s", strerror(errno));
+	cr_assert(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+void
+herdd_start_listen(struct herdd *d, const char *handlers,
+    const char *const *args)
+{
+	const char *argv[64];
+	char spec[HARNESS_MAXSOCK][64], names[256], *name, *save;
+	int hold[HARNESS_MAXSOCK], port[HARNESS_MAXSOCK], n = 0, i = 0;
+
+	snprintf(names, sizeof names, "%s", handlers);
+	for (name = strtok_r(names, ":", &save); name != NULL;
+	    name = strtok_r(NULL, ":", &save)) {
+		cr_assert(n < HARNESS_MAXSOCK);
+		hold[n] = hold_port(&port[n]);
+		snprintf(spec[n], sizeof spec[n], "127.0.0.1:%d=%s", port[n],
+		    name);
+		argv[i++] = "--listen";
+		argv[i++] = spec[n++];
+	}
+	for (; args != NULL && *args != NULL && i < 62; args++)
+		argv[i++] = *args;
+	argv[i] = NULL;
+	herdd_start(d, NULL, argv);
+	d->nports = n;
+	for (i = 0; i < n; i++) {
+		d->port[i] = port[i];
+		d->hold[i] = hold[i];
+	}
+}
+
 int
 herdd_wait(struct herdd *d, int timeout_ms)
 {
@@ -173,7 +222,7 @@ herdd_wait(struct herdd *d, int timeout_ms)
 int
 herdd_stop(struct herdd *d, int signo, int timeout_ms)
 {
-	int status;
+	int status, i;
 
 	if (d->pid <= 0)
 		return -1;
@@ -183,6 +232,11 @@ herdd_stop(struct herdd *d, int signo, int timeout_ms)
 		herdd_wait(d, 5000);
 	}
 	unlink(d->log);
+	for (i = 0; i < HARNESS_MAXSOCK; i++)
+		if (d->hold[i] > 0) {
+			close(d->hold[i]);
+			d->hold[i] = 0;
+		}
 	return status;
 }
 
@@ -245,6 +299,41 @@ client_connect(int port)
 	cr_assert(connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0,
 	    "connect 127.0.0.1:%d: %s", port, strerror(errno));
 	return fd;
+}
+
+int
+client_try_connect(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((unsigned short)port);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+proc_children(pid_t pid, pid_t *kids, int max)
+{
+	char path[64];
+	FILE *f;
+	int n = 0;
+	long k;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid,
+	    (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (n < max && fscanf(f, "%ld", &k) == 1)
+		kids[n++] = (pid_t)k;
+	fclose(f);
+	return n;
 }
 
 /*

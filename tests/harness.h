@@ -20,6 +20,7 @@ struct herdd {
 	int	nports;
 	int	port[HARNESS_MAXSOCK];
 	char	log[64];	/* its stderr */
+	int	hold[HARNESS_MAXSOCK];	/* herdd_start_listen's ports */
 };
 
 /*
@@ -29,6 +30,14 @@ struct herdd {
  * stderr go to d->log.
  */
 void	herdd_start(struct herdd *, const char *fdnames, const char *const *args);
+/*
+ * The same, but herdd binds the ports itself (--listen 127.0.0.1:PORT=
+ * HANDLER, one per name), for models that cannot take inherited
+ * sockets.  The test keeps each port bound (SO_REUSEADDR, not
+ * listening) until herdd_stop, so no other test can take it.
+ */
+void	herdd_start_listen(struct herdd *, const char *handlers,
+	    const char *const *args);
 /*
  * Start cmd (a NULL-terminated argv; cmd[0] is looked up on PATH) the
  * way herdd_start() starts herdd, with no sockets passed: for wrappers
@@ -50,6 +59,11 @@ int	herdd_run(const char *fdnames, const char *const *args, char *output,
 
 /* A connected TCP socket to 127.0.0.1:port (asserts). */
 int	client_connect(int port);
+/* The same without asserting (for client threads): the fd or -1. */
+int	client_try_connect(int port);
+
+/* Children of pid (from /proc/PID/task/PID/children); count or -1. */
+int	proc_children(pid_t pid, pid_t *kids, int max);
 /*
  * Send len bytes, half-close, read until EOF, writing and reading at
  * the same time so big payloads cannot deadlock.  Returns the bytes

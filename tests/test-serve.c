@@ -33,17 +33,29 @@ stop_server(void)
 	herdd_stop(&d, SIGKILL, 5000);
 }
 
-/* Start herdd under a model (extra args after it), fdnames as harness. */
+/*
+ * Start herdd under a model (extra args after it), fdnames as harness.
+ * reuseport binds its own sockets: it gets --listen, and we wait until
+ * a worker listens on the last one.
+ */
 static void
 start(const char *model, const char *fdnames, const char *extra)
 {
 	const char *args[8] = { "--model", model, "-v" };
+	char ready[64];
 	int n = 3;
 
 	if (extra != NULL)
 		args[n++] = extra;
 	args[n] = NULL;
-	herdd_start(&d, fdnames, args);
+	if (strcmp(model, "reuseport") != 0) {
+		herdd_start(&d, fdnames, args);
+		return;
+	}
+	herdd_start_listen(&d, fdnames, args);
+	snprintf(ready, sizeof ready, "listener on 127.0.0.1:%d",
+	    d.port[d.nports - 1]);
+	cr_assert(herdd_log_wait(&d, ready, 10000), "%s", herdd_log(&d));
 }
 
 static void
@@ -193,11 +205,10 @@ check_drain_serves_open_connection(const char *model)
 static void
 check_drain_deadline(const char *model)
 {
-	const char *args[] = { "--model", model, "-T", "1", NULL };
 	char got[4];
 	int fd, status;
 
-	herdd_start(&d, "echo", args);
+	start(model, "echo", "-T1");
 	fd = client_connect(d.port[0]);
 	cr_assert_eq(client_roundtrip(fd, "x", 1, got, sizeof got, T_IO), 1);
 	kill(d.pid, SIGTERM);
@@ -254,3 +265,6 @@ Test(m, log_shows_listening_and_connected_fds)			\
 
 MODEL_TESTS(iterative)
 MODEL_TESTS(fork)
+MODEL_TESTS(prefork)
+MODEL_TESTS(passfd)
+MODEL_TESTS(reuseport)

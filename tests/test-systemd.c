@@ -140,6 +140,16 @@ Test(systemd, socket_activation_serves_echo_and_rot13_fork)
 	check_socket_activation("fork");
 }
 
+Test(systemd, socket_activation_serves_echo_and_rot13_prefork)
+{
+	check_socket_activation("prefork");
+}
+
+Test(systemd, socket_activation_serves_echo_and_rot13_passfd)
+{
+	check_socket_activation("passfd");
+}
+
 Test(systemd, datagram_socket_is_refused_clearly)
 {
 	char path[64];
@@ -280,6 +290,16 @@ Test(systemd, notify_ready_reload_stopping_in_order_fork)
 	check_notify_sequence("fork");
 }
 
+Test(systemd, notify_ready_reload_stopping_in_order_prefork)
+{
+	check_notify_sequence("prefork");
+}
+
+Test(systemd, notify_ready_reload_stopping_in_order_passfd)
+{
+	check_notify_sequence("passfd");
+}
+
 Test(systemd, fork_status_counts_the_children)
 {
 	struct transcript t;
@@ -300,19 +320,30 @@ Test(systemd, fork_status_counts_the_children)
 	expect_clean_exit(SIGTERM);
 }
 
-Test(systemd, watchdog_pings_while_serving)
+static void
+check_watchdog(const char *model)
 {
 	struct transcript t;
 	long long end;
 
 	setenv("WATCHDOG_USEC", "200000", 1);	/* pings every 100 ms */
-	notify_start(&t, "iterative");
+	notify_start(&t, model);
 	end = now_ms() + 10000;
 	while (t.watchdogs < 3 && now_ms() < end)
 		transcript_until(&t, "(a ping)", 1, 500);
 	cr_assert_geq(t.watchdogs, 3, "WATCHDOG=1 came %d times\n%s",
 	    t.watchdogs, herdd_log(&d));
 	expect_clean_exit(SIGTERM);
+}
+
+Test(systemd, watchdog_pings_while_serving_iterative)
+{
+	check_watchdog("iterative");
+}
+
+Test(systemd, watchdog_pings_from_the_master_prefork)
+{
+	check_watchdog("prefork");
 }
 
 /* Copy src to dst, with @bindir@ and @sysconfdir@ filled in. */
@@ -407,24 +438,6 @@ proc_id(pid_t pid, const char *key)
 	return id;
 }
 
-/* The first child of pid, or -1. */
-static pid_t
-first_child(pid_t pid)
-{
-	char path[64];
-	long kid = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children",
-	    (long)pid, (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	if (fscanf(f, "%ld", &kid) != 1)
-		kid = -1;
-	fclose(f);
-	return (pid_t)kid;
-}
-
 static void
 check_runs_as_nobody(const char *model)
 {
@@ -443,9 +456,9 @@ check_runs_as_nobody(const char *model)
 	    herdd_log(&d));
 	fd = client_connect(d.port[0]);
 	cr_assert_eq(client_roundtrip(fd, "x", 1, got, sizeof got, T_IO), 1);
-	server = d.pid;
-	if (strcmp(model, "fork") == 0)
-		server = first_child(d.pid);
+	server = d.pid;		/* iterative */
+	if (strcmp(model, "iterative") != 0)	/* a child or a worker */
+		cr_assert_geq(proc_children(d.pid, &server, 1), 1);
 	cr_assert_gt(server, 0, "found the serving process");
 	cr_assert_eq(proc_id(server, "Uid:"), (long)pw->pw_uid);
 	cr_assert_eq(proc_id(server, "Gid:"), (long)pw->pw_gid);
@@ -463,6 +476,11 @@ Test(systemd, user_nobody_serves_as_nobody_iterative)
 Test(systemd, user_nobody_serves_as_nobody_fork)
 {
 	check_runs_as_nobody("fork");
+}
+
+Test(systemd, user_nobody_serves_as_nobody_prefork)
+{
+	check_runs_as_nobody("prefork");
 }
 
 Test(systemd, user_root_is_refused)

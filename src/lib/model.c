@@ -12,10 +12,16 @@
 
 extern const struct herd_model model_iterative;
 extern const struct herd_model model_fork;
+extern const struct herd_model model_prefork;
+extern const struct herd_model model_passfd;
+extern const struct herd_model model_reuseport;
 
 static const struct herd_model *const model_table[] = {
 	&model_iterative,
 	&model_fork,
+	&model_prefork,
+	&model_passfd,
+	&model_reuseport,
 };
 #define MODEL_COUNT	(sizeof model_table / sizeof model_table[0])
 

@@ -364,7 +364,19 @@ accept_exhausted(int err)
 	    err == ENOMEM;
 }
 
-static int
+void
+server_conn_names(const struct herd_server *srv, struct herd_conn *c)
+{
+	net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 0,
+	    c->host, sizeof c->host, c->serv, sizeof c->serv);
+	if (srv->opt->resolve)
+		net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 1,
+		    c->name, sizeof c->name, c->serv, sizeof c->serv);
+	else
+		memcpy(c->name, c->host, sizeof c->name);
+}
+
+int
 server_accept_on(struct herd_server *srv, struct herd_listener *l,
     struct herd_conn *c)
 {
@@ -390,13 +402,7 @@ server_accept_on(struct herd_server *srv, struct herd_listener *l,
 		return -1;
 	}
 	c->listener = l;
-	net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 0,
-	    c->host, sizeof c->host, c->serv, sizeof c->serv);
-	if (srv->opt->resolve)
-		net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 1,
-		    c->name, sizeof c->name, c->serv, sizeof c->serv);
-	else
-		memcpy(c->name, c->host, sizeof c->name);
+	server_conn_names(srv, c);
 	log_info("%s accepted fd %d from %s%s%s:%s via fd %d", srv->role,
 	    c->fd, c->addr.ss_family == AF_INET6 ? "[" : "", c->host,
 	    c->addr.ss_family == AF_INET6 ? "]" : "", c->serv, l->fd);

@@ -18,6 +18,7 @@
 #include "net.h"
 
 struct herd_options;
+struct scoreboard;
 
 /* A listening descriptor: bound once by the master, or inherited. */
 struct herd_listener {
@@ -57,6 +58,7 @@ struct herd_server {
 	enum server_state		 state;
 	struct timespec			 deadline;	/* when DRAINING */
 	char				 role[32];	/* "master", ... */
+	struct scoreboard		*scoreboard;	/* process models */
 };
 
 struct herd_model {
@@ -86,6 +88,15 @@ int	server_run(struct herd_server *);
  * state and call again.  -1: the listeners are unusable.
  */
 int	server_accept(struct herd_server *, struct herd_conn *c);
+
+/*
+ * Accept once from l, which poll said is ready (server_accept's second
+ * half, for a master that polls more than listeners); same returns.
+ */
+int	server_accept_on(struct herd_server *, struct herd_listener *l,
+	    struct herd_conn *c);
+/* Fill c's host, serv and name from c->addr (after accept, or passing). */
+void	server_conn_names(const struct herd_server *, struct herd_conn *c);
 
 /*
  * Wait until fd is ready for events.  1 ready; 0 the server is
