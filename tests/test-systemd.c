@@ -70,8 +70,10 @@ pick_ports(int *port, int n)
 		fd[i] = socket(AF_INET, SOCK_STREAM, 0);
 		sin.sin_port = 0;
 		len = sizeof sin;
-		cr_assert(bind(fd[i], (struct sockaddr *)&sin, sizeof sin) == 0);
-		cr_assert(getsockname(fd[i], (struct sockaddr *)&sin, &len) == 0);
+		cr_assert(bind(fd[i], (struct sockaddr *)&sin,
+		    sizeof sin) == 0);
+		cr_assert(getsockname(fd[i], (struct sockaddr *)&sin,
+		    &len) == 0);
 		port[i] = ntohs(sin.sin_port);
 	}
 	for (i = 0; i < n; i++)
@@ -430,8 +432,9 @@ proc_id(pid_t pid, const char *key)
 		if (strncmp(line, key, strlen(key)) == 0) {
 			long r, e, s, fs;
 
-			if (sscanf(line + strlen(key), "%ld %ld %ld %ld", &r, &e,
-			    &s, &fs) == 4 && r == e && e == s && s == fs)
+			if (sscanf(line + strlen(key), "%ld %ld %ld %ld",
+			    &r, &e, &s, &fs) == 4 && r == e && e == s &&
+			    s == fs)
 				id = r;
 		}
 	fclose(f);

@@ -60,11 +60,11 @@ notify_datagram(const char *addr, const char *msg)
 	}
 	memcpy(sun.sun_path, addr, n);
 	/* An abstract name has no terminating NUL: its length is exact. */
-	if (*addr == '@') {
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	if (*addr == '@')
 		sun.sun_path[0] = '\0';
-		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
-	} else
-		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+	else
+		len++;
 
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
