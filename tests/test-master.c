@@ -2,7 +2,8 @@
  * test-master.c - the process models under their master: many clients
  * at once under every accept lock, a worker killed under load, a
  * graceful stop under load, a reload that refuses nothing, growing and
- * shrinking, recycling, and a dead holder of the accept mutex.
+ * shrinking, recycling, a dead holder of the accept mutex, a crash
+ * loop, and the scoreboard shared across fork().
  */
 #include "config.h"
 
@@ -22,9 +23,10 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "scoreboard.h"
 
 #define T_IO		20000
-#define T_WAIT		15000	/* ms for the server to change shape */
+#define T_WAIT		15000	/* ms for herdd to change shape */
 #define MAXKIDS		64
 
 static struct herdd d;
@@ -290,6 +292,11 @@ Test(master, passfd_respawns_worker_killed_under_load)
 	check_respawn("passfd");
 }
 
+Test(master, reuseport_respawns_worker_killed_under_load)
+{
+	check_respawn("reuseport");
+}
+
 /* --- graceful stop under load ---------------------------------------- */
 
 #define NBUSY		4
@@ -380,7 +387,8 @@ loop_run(void *arg)
 			l->failed++;
 			continue;
 		}
-		if (client_exchange(fd, "ping", 4, got, sizeof got, T_IO) == 4 &&
+		if (client_exchange(fd, "ping", 4, got, sizeof got,
+		    T_IO) == 4 &&
 		    memcmp(got, "ping", 4) == 0)
 			l->ok++;
 		else
@@ -432,6 +440,11 @@ Test(master, prefork_sighup_refuses_nothing_and_renews_workers)
 Test(master, passfd_sighup_refuses_nothing_and_renews_workers)
 {
 	check_sighup("passfd");
+}
+
+Test(master, reuseport_sighup_refuses_nothing_and_renews_workers)
+{
+	check_sighup("reuseport");
 }
 
 /* --- size ---------------------------------------------------------------- */
@@ -527,4 +540,83 @@ Test(master, prefork_mutex_holder_killed_others_go_on)
 	}
 	cr_assert(herdd_log_wait(&d, "its holder died; recovered", T_WAIT),
 	    "%s", herdd_log(&d));
+}
+
+/* --- SIGQUIT ------------------------------------------------------------- */
+
+Test(master, prefork_sigquit_stops_at_once_leaving_no_worker)
+{
+	pid_t kids[MAXKIDS];
+	char got[8];
+	int i, n, fd, status;
+
+	START("prefork", "echo", "-w", "2", "-T", "60");
+	cr_assert((n = wait_workers(2, kids) ? 2 : 0) == 2);
+	fd = client_connect(d.port[0]);		/* an open connection */
+	cr_assert_eq(client_roundtrip(fd, "q", 1, got, sizeof got, T_IO), 1);
+	kill(d.pid, SIGQUIT);
+	/* Not the 60 s drain: the open connection does not hold it up. */
+	status = herdd_wait(&d, T_WAIT);
+	cr_assert(status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "exit 0 (0x%x)\n%s", status,
+	    herdd_log(&d));
+	for (i = 0; i < n; i++)
+		cr_assert(kill(kids[i], 0) == -1 && errno == ESRCH,
+		    "worker %ld is gone", (long)kids[i]);
+	close(fd);
+}
+
+/* --- crash loops ------------------------------------------------------- */
+
+Test(master, prefork_backs_off_when_workers_die_at_start)
+{
+	pid_t kids[MAXKIDS];
+	int i;
+
+	START("prefork", "echo", "-w", "1");
+	for (i = 0; i < 3; i++) {
+		cr_assert(wait_workers(1, kids), "%s", herdd_log(&d));
+		kill(kids[0], SIGKILL);
+		/* Wait for the reap, so the next one counted is new. */
+		cr_assert(herdd_log_wait(&d, i == 0 ? "(1 in a row)" :
+		    i == 1 ? "(2 in a row)" : "(3 in a row)", T_WAIT),
+		    "%s", herdd_log(&d));
+	}
+	cr_assert(herdd_log_wait(&d, "(3 in a row); next spawn in 400 ms",
+	    T_WAIT), "%s", herdd_log(&d));
+	cr_assert(wait_workers(1, kids), "respawned after the delay");
+}
+
+/* --- the scoreboard itself ---------------------------------------------- */
+
+Test(master, scoreboard_rows_are_shared_with_forked_workers)
+{
+	struct scoreboard *sb;
+	struct scoreboard_row r;
+	char err[256];
+	pid_t pid;
+	int status;
+
+	cr_assert((sb = scoreboard_create(4, err, sizeof err)) != NULL, "%s",
+	    err);
+	if ((pid = fork()) == 0) {
+		scoreboard_claim(sb, 2, getpid(), 7);
+		scoreboard_set_state(sb, 2, SB_SERVING);
+		scoreboard_add(sb, 2, 1, 100, 200);
+		scoreboard_add(sb, 2, 1, 1, 2);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert_eq(scoreboard_read(sb, 2, &r), 0);
+	cr_assert_eq(r.pid, pid);
+	cr_assert_eq(r.gen, 7);
+	cr_assert_eq(r.state, SB_SERVING);
+	cr_assert_eq(r.accepted, 2);
+	cr_assert_eq(r.bytes_in, 101);
+	cr_assert_eq(r.bytes_out, 202);
+	cr_assert_eq(scoreboard_read(sb, 4, &r), -1, "row 4 of 4 is out");
+	scoreboard_release(sb, 2);
+	cr_assert_eq(scoreboard_read(sb, 2, &r), 0);
+	cr_assert_eq(r.pid, 0);
+	scoreboard_destroy(sb);
 }

@@ -33,7 +33,7 @@
 struct acceptlock {
 	enum accept_lock	 kind;
 	int			 fd;		/* fcntl */
-	pthread_mutex_t		*mutex;		/* shared mapping */
+	pthread_mutex_t		*mutex;		/* shared */
 };
 
 static int

@@ -12,6 +12,8 @@
  *        taker, who marks it consistent and goes on.
  *
  * Create it in the master before forking; the workers inherit it.
+ * fcntl locks belong to processes: they keep processes apart, not the
+ * threads of one process (use mutex, or a lock of your own, for those).
  */
 #ifndef HERD_ACCEPTLOCK_H
 #define HERD_ACCEPTLOCK_H

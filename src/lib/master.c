@@ -31,14 +31,15 @@
 #include "sig.h"
 
 #define MASTER_MAX_WORKERS	1024	/* as --workers allows */
-#define MASTER_SLOTS		(2 * MASTER_MAX_WORKERS)	/* + reload */
-#define MASTER_QUICK_DEATH_MS	1000	/* died this young: a crash loop? */
+#define MASTER_SLOTS		(2 * MASTER_MAX_WORKERS) /* + a reload */
+#define MASTER_QUICK_DEATH_MS	1000	/* dying younger: crash loop */
 #define MASTER_BACKOFF_MIN_MS	100
 #define MASTER_BACKOFF_MAX_MS	5000
 
 struct master_child {
 	pid_t		pid;		/* 0: the slot is free */
 	unsigned	gen;
+	int		retired;	/* ops->retire called */
 	int		stopping;	/* SIGTERM sent */
 	int		killed;		/* SIGKILL sent */
 	struct timespec	started;
@@ -50,9 +51,9 @@ struct master {
 	const struct master_ops	*ops;
 	struct master_child	*kids;
 	unsigned		 nslots;
-	unsigned		 want;		/* workers of this generation */
+	unsigned		 want;		/* workers wanted */
 	unsigned		 gen;
-	unsigned		 fails;		/* quick deaths in a row */
+	unsigned		 fails;		/* quick deaths */
 	struct timespec		 respawn_at;	/* backoff */
 	int			 stopped;	/* acted on TERM/INT */
 	int			 aborted;	/* acted on QUIT */
@@ -161,6 +162,19 @@ master_spawn(struct master *m, unsigned slot)
 	return 0;
 }
 
+/* Tell the model slot's worker gets no more work (once). */
+static void
+master_retire(struct master *m, unsigned slot)
+{
+	struct master_child *k = &m->kids[slot];
+
+	if (k->pid == 0 || k->retired)
+		return;
+	k->retired = 1;
+	if (m->ops->retire != NULL)
+		m->ops->retire(m->ops->ctx, slot);
+}
+
 /* Tell slot's worker to finish what it holds and exit. */
 static void
 master_stop_child(struct master *m, unsigned slot)
@@ -169,11 +183,10 @@ master_stop_child(struct master *m, unsigned slot)
 
 	if (k->pid == 0 || k->stopping)
 		return;
+	master_retire(m, slot);
 	k->stopping = 1;
 	k->kill_at = now_mono();
 	ts_add_ms(&k->kill_at, (long)m->srv->opt->shutdown_timeout * 1000);
-	if (m->ops->retire != NULL)
-		m->ops->retire(m->ops->ctx, slot);
 	kill(k->pid, SIGTERM);
 }
 
@@ -184,8 +197,7 @@ master_kill_child(struct master *m, unsigned slot)
 
 	if (k->pid == 0 || k->killed)
 		return;
-	if (m->ops->retire != NULL && !k->stopping)
-		m->ops->retire(m->ops->ctx, slot);
+	master_retire(m, slot);
 	k->stopping = k->killed = 1;
 	kill(k->pid, SIGKILL);
 }
@@ -204,7 +216,8 @@ master_note_death(struct master *m, const struct master_child *k,
 		return;
 	}
 	m->fails++;
-	delay = (long)MASTER_BACKOFF_MIN_MS << (m->fails < 8 ? m->fails - 1 : 7);
+	delay = (long)MASTER_BACKOFF_MIN_MS <<
+	    (m->fails < 8 ? m->fails - 1 : 7);
 	if (delay > MASTER_BACKOFF_MAX_MS)
 		delay = MASTER_BACKOFF_MAX_MS;
 	m->respawn_at = now;
@@ -222,6 +235,7 @@ master_reap(struct master *m)
 	pid_t pid;
 	int status;
 
+	sig_take(SIGCHLD);		/* waitpid below sees every exit */
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (i = 0; i < m->nslots && m->kids[i].pid != pid; i++)
 			;
@@ -262,6 +276,10 @@ master_reload(struct master *m)
 	m->unready = 1;
 	log_notice("SIGHUP: starting generation %u, retiring generation %u",
 	    m->gen, old);
+	/* The model may hand what the old workers hold on to the new. */
+	for (i = 0; i < m->nslots; i++)
+		if (m->kids[i].pid != 0 && m->kids[i].gen != m->gen)
+			master_retire(m, i);
 	for (i = 0; i < m->nslots && master_serving(m) < m->want; i++)
 		if (m->kids[i].pid == 0)
 			master_spawn(m, i);
@@ -390,17 +408,19 @@ master_maintain(struct master *m)
 	if (m->srv->state != SERVER_RUNNING)
 		return;
 	n = master_serving(m);
-	if (n < m->want && ts_diff_ms(&now, &m->respawn_at) >= 0)
+	if (n < m->want && ts_diff_ms(&now, &m->respawn_at) >= 0) {
 		for (i = 0; i < m->nslots && n < m->want; i++)
 			if (m->kids[i].pid == 0) {
-				if (master_spawn(m, i) < 0) {
-					m->respawn_at = now;
-					ts_add_ms(&m->respawn_at,
-					    MASTER_BACKOFF_MIN_MS);
+				if (master_spawn(m, i) < 0)
 					break;
-				}
 				n++;
 			}
+		/* fork failed, or every slot is taken: try again soon. */
+		if (n < m->want) {
+			m->respawn_at = now;
+			ts_add_ms(&m->respawn_at, MASTER_BACKOFF_MIN_MS);
+		}
+	}
 	for (i = m->nslots; i-- > 0 && n > m->want;)
 		if (m->kids[i].pid != 0 && !m->kids[i].stopping &&
 		    m->kids[i].gen == m->gen) {
@@ -414,22 +434,25 @@ static const struct timespec *
 master_timeout(const struct master *m, struct timespec *out)
 {
 	struct timespec now = now_mono();
-	long long ms = -1, d;
+	long long ms = 0, d;
 	unsigned i;
+	int have = 0;
 
-	if (m->srv->state == SERVER_RUNNING && master_serving(m) < m->want)
+	if (m->srv->state == SERVER_RUNNING && master_serving(m) < m->want) {
 		ms = ts_diff_ms(&m->respawn_at, &now);
+		have = 1;
+	}
 	for (i = 0; i < m->nslots; i++) {
 		const struct master_child *k = &m->kids[i];
 
 		if (k->pid == 0 || !k->stopping || k->killed)
 			continue;
 		d = ts_diff_ms(&k->kill_at, &now);
-		if (ms < 0 || d < ms)
+		if (!have || d < ms)
 			ms = d;
+		have = 1;
 	}
-	if (ms == -1 && !(m->srv->state == SERVER_RUNNING &&
-	    master_serving(m) < m->want))
+	if (!have)
 		return NULL;
 	if (ms < 0)
 		ms = 0;

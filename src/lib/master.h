@@ -44,7 +44,11 @@ struct master_ops {
 	void	(*child)(void *ctx, unsigned slot);
 	/* Master, after the fork succeeded (or failed: pid -1). */
 	void	(*forked)(void *ctx, unsigned slot, pid_t pid);
-	/* Master: slot's worker was told to stop; give it no more work. */
+	/*
+	 * Master: slot's worker gets no more work and is about to be told
+	 * to stop.  On SIGHUP this comes for the old generation before the
+	 * new one is forked, so the new can take over what the old held.
+	 */
 	void	(*retire)(void *ctx, unsigned slot);
 	/* Master: slot's worker is dead and reaped. */
 	void	(*gone)(void *ctx, unsigned slot);
@@ -72,7 +76,8 @@ unsigned long master_request_limit(const struct herd_server *);
  * For workers: serve c with conn_serve(), keeping slot's scoreboard
  * row (state, accepted, active, bytes) up to date.
  */
-void	master_serve(struct herd_server *, unsigned slot, struct herd_conn *);
+void	master_serve(struct herd_server *, unsigned slot,
+	    struct herd_conn *);
 
 /*
  * For workers that accept themselves (prefork, reuseport): under lock

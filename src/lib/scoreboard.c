@@ -179,10 +179,10 @@ scoreboard_log(const struct scoreboard *sb)
 		sum.active += r.active;
 		sum.bytes_in += r.bytes_in;
 		sum.bytes_out += r.bytes_out;
-		log_notice("scoreboard: slot %u pid %ld gen %u %s accepted %llu "
-		    "active %llu in %llu out %llu", i, (long)r.pid, r.gen,
-		    scoreboard_state_name(r.state), r.accepted, r.active,
-		    r.bytes_in, r.bytes_out);
+		log_notice("scoreboard: slot %u pid %ld gen %u %s "
+		    "accepted %llu active %llu in %llu out %llu", i,
+		    (long)r.pid, r.gen, scoreboard_state_name(r.state),
+		    r.accepted, r.active, r.bytes_in, r.bytes_out);
 	}
 	log_notice("scoreboard: %u workers accepted %llu active %llu in %llu "
 	    "out %llu", n, sum.accepted, sum.active, sum.bytes_in,

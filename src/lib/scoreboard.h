@@ -7,7 +7,9 @@
  * all of them.  It is what makes the thundering herd and accept skew
  * visible: how many accepts each worker won, and what it is doing now.
  *
- * A row belongs to one live worker at a time.  The counters are C11
+ * A row belongs to one live worker at a time and its counters start
+ * at zero with each worker (a respawned or recycled worker's row
+ * starts over; read it before stopping the server).  The counters are C11
  * atomics: several threads of one worker (models hybrid and event) may
  * add to the same row, and the master reads while they write.
  */
@@ -32,7 +34,7 @@ struct scoreboard_row {
 	unsigned		gen;	/* master's generation (SIGHUP) */
 	enum scoreboard_state	state;
 	unsigned long long	accepted;	/* connections taken */
-	unsigned long long	active;		/* connections open now */
+	unsigned long long	active;		/* connections open */
 	unsigned long long	bytes_in;
 	unsigned long long	bytes_out;
 };

@@ -40,10 +40,10 @@ struct passfd {
 	struct passfd_worker	*w;	/* by slot */
 	unsigned		 nw;
 	unsigned		 next;	/* round-robin start */
-	int			 pending;	/* worker's end, until fork */
-	int			 chan;		/* in a worker: its end */
+	int			 pending;	/* worker's end */
+	int			 chan;		/* worker: its end */
 	size_t			 nl;		/* listeners */
-	struct pollfd		*pfd;		/* listeners, then channels */
+	struct pollfd		*pfd;	/* listeners, channels */
 };
 
 static int
