@@ -13,7 +13,7 @@ set -eu
 cd "$(dirname "$0")"
 
 DEPS="build-essential autoconf automake libtool pkg-config libcriterion-dev
-    help2man"
+    help2man systemd libsystemd-dev"
 CI_DEPS="clang libclang-rt-14-dev clang-tools-14 cppcheck valgrind"
 if [ "${1:-}" = --ci ]; then
 	DEPS="$DEPS $CI_DEPS"

@@ -47,10 +47,12 @@ else
 	not_ok "not installed:$missing"
 fi
 
-# 2. pkg-config finds the install, and only it.
+# 2. pkg-config finds the install before anything the system has.
 pc=$(find "$root" -name herd.pc -print -quit)
 libdir=$(dirname "$(find "$root" -name libherd.so -print -quit)")
-PKG_CONFIG_LIBDIR=$(dirname "$pc")
+# The install first, then the system's own .pc files (herd.pc may
+# require libsystemd privately, as an installed herd would find it).
+PKG_CONFIG_LIBDIR=$(dirname "$pc"):$(pkg-config --variable pc_path pkg-config)
 PKG_CONFIG_PATH=
 PKG_CONFIG_SYSROOT_DIR=$root
 LD_LIBRARY_PATH=$libdir
@@ -148,11 +150,13 @@ run_example() {
 	fi
 }
 
-# libherd.a works too: link upper statically against it (libc stays
-# shared) and run it once.
+# libherd.a works too: link upper statically against it (libc and
+# what herd.pc lists as private, e.g. libsystemd, stay shared) and run
+# it once.
+static_deps=$(pkg-config --static --libs herd | sed 's/\(^\| \)-lherd\( \|$\)/ /')
 if $CC -O2 $(pkg-config --cflags herd) -o "$tmp/build/upper-static" \
-    "$abs_top_srcdir/examples/upper.c" -Wl,-Bstatic \
-    $(pkg-config --static --libs herd) -Wl,-Bdynamic >"$tmp/static.log" 2>&1 &&
+    "$abs_top_srcdir/examples/upper.c" $(pkg-config --libs-only-L herd) \
+    -Wl,-Bstatic -lherd -Wl,-Bdynamic $static_deps >"$tmp/static.log" 2>&1 &&
     ! ldd "$tmp/build/upper-static" | grep -q libherd; then
 	ok "upper links statically against libherd.a"
 	run_example upper-static iterative 'static\n' 'STATIC\n'

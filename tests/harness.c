@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,9 @@ listen_loopback(int *port)
 	return fd;
 }
 
+static void	herdd_spawn(struct herdd *, const char *,
+		    const char *const *, const char *const *);
+
 /* Split $HERDD_WRAPPER at spaces into argv; returns the count. */
 static int
 wrapper_argv(const char **argv, int max)
@@ -84,7 +88,7 @@ wrapper_argv(const char **argv, int max)
 /* In the child: fds[0..n) become 3..3+n, nothing else survives exec. */
 static void
 child_exec(const int *fds, int n, const char *fdnames, const char *const *args,
-    int logfd)
+    const char *const *cmd, int logfd)
 {
 	const char *argv[64], *path;
 	char num[32];
@@ -106,6 +110,8 @@ child_exec(const int *fds, int n, const char *fdnames, const char *const *args,
 		setenv("LISTEN_FDS", num, 1);
 		setenv("LISTEN_FDNAMES", fdnames, 1);
 	}
+	if (cmd != NULL)		/* a whole command line, found on PATH */
+		execvp(cmd[0], (char *const *)cmd);
 	/* HERDD_WRAPPER="valgrind -q ..." runs herdd under a tool (CI). */
 	argc = wrapper_argv(argv, 32);
 	path = argc > 0 ? argv[0] : herdd_path();
@@ -120,6 +126,19 @@ child_exec(const int *fds, int n, const char *fdnames, const char *const *args,
 
 void
 herdd_start(struct herdd *d, const char *fdnames, const char *const *args)
+{
+	herdd_spawn(d, fdnames, args, NULL);
+}
+
+void
+herdd_start_cmd(struct herdd *d, const char *const *cmd)
+{
+	herdd_spawn(d, NULL, NULL, cmd);
+}
+
+static void
+herdd_spawn(struct herdd *d, const char *fdnames, const char *const *args,
+    const char *const *cmd)
 {
 	int fds[HARNESS_MAXSOCK], logfd, i;
 	const char *p;
@@ -146,7 +165,7 @@ herdd_start(struct herdd *d, const char *fdnames, const char *const *args)
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
 		    getppid() != parent)
 			_exit(126);
-		child_exec(fds, d->nports, fdnames, args, logfd);
+		child_exec(fds, d->nports, fdnames, args, cmd, logfd);
 	}
 	for (i = 0; i < d->nports; i++)
 		close(fds[i]);
@@ -436,4 +455,53 @@ rot13_buf(unsigned char *p, size_t len)
 		else if (p[i] >= 'A' && p[i] <= 'Z')
 			p[i] = (unsigned char)('A' + (p[i] - 'A' + 13) % 26);
 	}
+}
+
+static char notify_path[sizeof ((struct sockaddr_un *)0)->sun_path];
+
+static void
+notify_unlink(void)
+{
+	unlink(notify_path);
+}
+
+int
+notify_listen(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t n = strlen(path);
+	socklen_t len;
+	int fd;
+
+	cr_assert_lt(n, sizeof sun.sun_path);
+	memcpy(sun.sun_path, path, n);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	if (*path == '@')
+		sun.sun_path[0] = '\0';	/* abstract: no NUL, exact length */
+	else {
+		len++;
+		unlink(path);
+		if (notify_path[0] == '\0')
+			atexit(notify_unlink);
+		memcpy(notify_path, path, n + 1);
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	cr_assert(bind(fd, (struct sockaddr *)&sun, len) == 0, "bind %s: %s",
+	    path, strerror(errno));
+	return fd;
+}
+
+ssize_t
+notify_recv(int fd, char *buf, size_t len, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	if ((n = recv(fd, buf, len - 1, MSG_DONTWAIT)) < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
 }

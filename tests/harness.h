@@ -38,6 +38,12 @@ void	herdd_start(struct herdd *, const char *fdnames, const char *const *args);
  */
 void	herdd_start_listen(struct herdd *, const char *handlers,
 	    const char *const *args);
+/*
+ * Start cmd (a NULL-terminated argv; cmd[0] is looked up on PATH) the
+ * way herdd_start() starts herdd, with no sockets passed: for wrappers
+ * such as systemd-socket-activate that exec herdd in turn.
+ */
+void	herdd_start_cmd(struct herdd *, const char *const *cmd);
 /* Signal it and wait up to timeout_ms; returns the wait status, -1 on timeout. */
 int	herdd_stop(struct herdd *, int signo, int timeout_ms);
 /* Wait up to timeout_ms for it to exit; the wait status or -1. */
@@ -68,6 +74,15 @@ ssize_t	client_exchange(int fd, const void *msg, size_t len, void *reply,
 /* Send and read exactly len reply bytes (cap >= len) without closing. */
 ssize_t	client_roundtrip(int fd, const void *msg, size_t len, void *reply,
 	    size_t cap, int timeout_ms);
+
+/*
+ * A service manager's notification socket (sd_notify(3)): an AF_UNIX
+ * datagram socket bound to path, a file or (leading '@') an abstract
+ * name.  A file is removed at exit.  Returns the descriptor (asserts).
+ */
+int	notify_listen(const char *path);
+/* The next message within timeout_ms into buf; its length, or -1. */
+ssize_t	notify_recv(int fd, char *buf, size_t len, int timeout_ms);
 
 /* len deterministic bytes covering all 256 values. */
 void	fill_pattern(unsigned char *, size_t len, unsigned seed);

@@ -3,7 +3,8 @@
  * take them from systemd), run the chosen model until it stops.
  *
  * Only this file prints to the user and picks exit codes (sysexits):
- * 64 bad usage, 69 a listener could not be had, 71 a system error.
+ * 64 bad usage, 69 a listener could not be had, 71 a system error,
+ * 77 --user could not be become.
  */
 #include "config.h"
 
@@ -13,7 +14,9 @@
 
 #include "herd.h"
 #include "log.h"
+#include "notify.h"
 #include "options.h"
+#include "priv.h"
 #include "server.h"
 #include "sig.h"
 
@@ -80,9 +83,18 @@ main(int argc, char **argv)
 		options_free(&opt);
 		return rc;
 	}
+	/* Bound: root, if we had it, is no longer needed. */
+	if (*opt.user != '\0' && priv_drop(opt.user,
+	    *opt.group != '\0' ? opt.group : NULL, err, sizeof err) < 0) {
+		fprintf(stderr, "herdd: %s\n", err);
+		server_free(&srv);
+		options_free(&opt);
+		return EX_NOPERM;
+	}
 	log_notice("herd %s: model %s, %zu listener%s", PACKAGE_VERSION,
 	    srv.model->name, srv.nlisteners, srv.nlisteners == 1 ? "" : "s");
 	rc = server_run(&srv);
+	notify_stopping();	/* once: after an error too */
 	log_notice("stopped");
 	server_free(&srv);
 	options_free(&opt);

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +21,27 @@
 static const char *log_prog = "herd";
 static int log_max = LOG_NOTICE;
 static int log_tty;
+static int log_journal;
+
+/*
+ * Whether stderr is systemd's journal stream: JOURNAL_STREAM holds its
+ * "device:inode", which stays set in children whose stderr went
+ * elsewhere, so only a match counts (see systemd.exec(5)).
+ */
+static int
+log_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int n;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%n", &dev, &ino, &n) != 2 ||
+	    js[n] != '\0' || fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(const char *progname, int verbosity)
@@ -32,7 +55,8 @@ log_init(const char *progname, int verbosity)
 		log_max = LOG_INFO;
 	else
 		log_max = LOG_DEBUG;
-	log_tty = isatty(STDERR_FILENO);
+	log_journal = log_is_journal();
+	log_tty = !log_journal && isatty(STDERR_FILENO);
 }
 
 int
@@ -73,7 +97,9 @@ log_msg(int prio, const char *fmt, ...)
 		r = snprintf(line + n, sizeof line - n, ".%03ld %s[%ld] %s: ",
 		    ts.tv_nsec / 1000000, log_prog, (long)getpid(),
 		    log_level_name(prio));
-	} else
+	} else if (log_journal)		/* it records the time and pid */
+		r = snprintf(line, sizeof line, "<%d>", prio);
+	else
 		r = snprintf(line, sizeof line, "<%d>%s[%ld]: ", prio,
 		    log_prog, (long)getpid());
 	if (r > 0)

@@ -3,9 +3,10 @@
  *
  * One line per call, written with a single write(2) so lines from
  * several processes or threads do not interleave.  On a terminal each
- * line carries a timestamp; otherwise (a pipe, a file, journald) it
- * starts with a syslog-style "<N>" priority so a collector can keep
- * the level.  The library logs but never exits: only main() does.
+ * line carries a timestamp; otherwise (a pipe, a file) it starts with
+ * a syslog-style "<N>" priority so a collector can keep the level.
+ * When stderr is the journal (JOURNAL_STREAM names it) a line is just
+ * "<N>" and the message: journald adds the time, name and pid.  The library logs but never exits: only main() does.
  */
 #ifndef HERD_LOG_H
 #define HERD_LOG_H

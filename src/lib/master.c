@@ -23,6 +23,7 @@
 #include "acceptlock.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
 #include "options.h"
 #include "proc.h"
 #include "scoreboard.h"
@@ -56,6 +57,9 @@ struct master {
 	struct timespec		 respawn_at;	/* backoff */
 	int			 stopped;	/* acted on TERM/INT */
 	int			 aborted;	/* acted on QUIT */
+	int			 unready;	/* READY=1 is owed (notify.h) */
+	unsigned		 told_serving;	/* in the last STATUS= */
+	unsigned		 told_gen;
 };
 
 static void
@@ -268,6 +272,8 @@ master_reload(struct master *m)
 	m->gen++;
 	m->fails = 0;
 	m->respawn_at = now_mono();
+	notify_reloading();	/* READY=1 once the new generation is up */
+	m->unready = 1;
 	log_notice("SIGHUP: starting generation %u, retiring generation %u",
 	    m->gen, old);
 	/* The model may hand what the old workers hold on to the new. */
@@ -282,12 +288,65 @@ master_reload(struct master *m)
 			master_stop_child(m, i);
 }
 
+/*
+ * Whether the watchdog may hear that all is well: every worker wanted
+ * is up, and none is a fresh respawn in a crash loop.  While stopping,
+ * TimeoutStopSec= watches instead.
+ */
+static int
+master_healthy(const struct master *m)
+{
+	struct timespec now = now_mono();
+	unsigned i;
+
+	if (m->srv->state != SERVER_RUNNING)
+		return 1;
+	if (master_serving(m) < m->want)
+		return 0;
+	for (i = 0; i < m->nslots && m->fails > 0; i++)
+		if (m->kids[i].pid != 0 && m->kids[i].gen == m->gen &&
+		    ts_diff_ms(&now, &m->kids[i].started) <
+		    MASTER_QUICK_DEATH_MS)
+			return 0;
+	return 1;
+}
+
+/*
+ * The service manager's view: STATUS= when the count of serving workers
+ * changes, READY=1 once the workers wanted are up (at start and after a
+ * reload).
+ */
+static void
+master_notify(struct master *m)
+{
+	unsigned n = master_serving(m);
+
+	if (m->srv->state != SERVER_RUNNING)
+		return;
+	if (n != m->told_serving || m->gen != m->told_gen) {
+		notify_status("model %s: %u of %u workers serving, "
+		    "generation %u", m->srv->model->name, n, m->want, m->gen);
+		m->told_serving = n;
+		m->told_gen = m->gen;
+	}
+	if (m->unready && n >= m->want) {
+		if (m->gen == 0)
+			server_ready(m->srv);	/* and arm the watchdog */
+		else
+			notify_ready();
+		m->unready = 0;
+	}
+}
+
 static void
 master_signals(struct master *m)
 {
 	struct herd_server *srv = m->srv;
 	unsigned i;
 
+	/* Before server_signals() would ping regardless of the workers. */
+	if (sig_take(SIGALRM) && master_healthy(m))
+		notify_watchdog();
 	server_signals(srv);
 	if (srv->state == SERVER_DRAINING && !m->stopped) {
 		m->stopped = 1;
@@ -430,6 +489,9 @@ master_run_ops(struct herd_server *srv, unsigned nworkers,
 	}
 	if (srv->opt->single) {		/* -X: the one worker is us */
 		scoreboard_claim(srv->scoreboard, 0, getpid(), 0);
+		notify_status("model %s: single process (-X)",
+		    srv->model->name);
+		server_ready(srv);
 		rc = ops->worker(srv, 0, ops->ctx);
 		scoreboard_destroy(srv->scoreboard);
 		srv->scoreboard = NULL;
@@ -448,15 +510,22 @@ master_run_ops(struct herd_server *srv, unsigned nworkers,
 		srv->scoreboard = NULL;
 		return EX_OSERR;
 	}
+	m.unready = 1;
+	m.told_serving = (unsigned)-1;
 	snprintf(srv->role, sizeof srv->role, "master");
 	log_notice("master %ld: %u workers", (long)getpid(), m.want);
+	/* Spoken before any fork: the workers then stay quiet (notify.h). */
+	notify_status("model %s: starting %u workers", srv->model->name,
+	    m.want);
 	master_maintain(&m);
+	master_notify(&m);
 	while (srv->state == SERVER_RUNNING || master_alive(&m) > 0) {
 		master_wait(&m);
 		master_reap(&m);
 		master_signals(&m);
 		master_timers(&m);
 		master_maintain(&m);
+		master_notify(&m);
 	}
 	server_close_listeners(srv);
 	free(m.kids);

@@ -44,6 +44,8 @@ const char options_usage[] =
 "      --max-requests N       recycle a worker after N connections\n"
 "                             (default: 0, never)\n"
 "      --max-conns N          cap on live connections (default: 0, none)\n"
+"      --user USER            after binding, drop root and run as USER\n"
+"      --group GROUP          with --user: run as GROUP (default: USER's)\n"
 "  -X                         single process: serve in the master (debug)\n"
 "  -v, --verbose              more log (-v connections, -vv debug)\n"
 "  -q, --quiet                log errors only\n"
@@ -65,6 +67,8 @@ enum {
 	OPT_QUEUE_DEPTH,
 	OPT_MAX_REQUESTS,
 	OPT_MAX_CONNS,
+	OPT_USER,
+	OPT_GROUP,
 };
 
 static const struct option options_long[] = {
@@ -80,6 +84,8 @@ static const struct option options_long[] = {
 	{ "queue-depth",	required_argument,	NULL, OPT_QUEUE_DEPTH },
 	{ "max-requests",	required_argument,	NULL, OPT_MAX_REQUESTS },
 	{ "max-conns",		required_argument,	NULL, OPT_MAX_CONNS },
+	{ "user",		required_argument,	NULL, OPT_USER },
+	{ "group",		required_argument,	NULL, OPT_GROUP },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "list-models",	no_argument,		NULL, OPT_LIST_MODELS },
@@ -336,6 +342,17 @@ options_parse(struct herd_options *o, int argc, char **argv,
 				return -1;
 			}
 			break;
+		case OPT_USER:
+		case OPT_GROUP:
+			if (copy_field(c == OPT_USER ? o->user : o->group,
+			    OPT_NAMELEN, optarg, strlen(optarg)) < 0 ||
+			    *optarg == '\0') {
+				snprintf(err, errlen, "bad %s '%s'",
+				    c == OPT_USER ? "--user" : "--group",
+				    optarg);
+				return -1;
+			}
+			break;
 		case OPT_IPV6_ONLY:	o->v6only = 1; break;
 		case OPT_RESOLVE:	o->resolve = 1; break;
 		case 'X':		o->single = 1; break;
@@ -371,6 +388,10 @@ options_parse(struct herd_options *o, int argc, char **argv,
 	}
 	if (o->verbosity > 2)
 		o->verbosity = 2;
+	if (*o->group != '\0' && *o->user == '\0') {
+		snprintf(err, errlen, "--group needs --user");
+		return -1;
+	}
 	if (o->nlistens == 0 &&
 	    (options_add_listen(o, "7007=echo", err, errlen) < 0 ||
 	    options_add_listen(o, "1067=rot13", err, errlen) < 0))

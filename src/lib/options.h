@@ -51,6 +51,8 @@ struct herd_options {
 	unsigned		 queue_depth;	/* pool: connected fds queued */
 	unsigned		 max_requests;	/* recycle a worker; 0 never */
 	unsigned		 max_conns;	/* live connections; 0 no cap */
+	char			 user[OPT_NAMELEN];	/* --user; "" stay */
+	char			 group[OPT_NAMELEN];	/* --group; "" user's */
 };
 
 const char *accept_lock_name(enum accept_lock);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "server.h"
 #include "sig.h"
@@ -75,6 +76,29 @@ server_fdname(const char *names, int n, char *out, size_t outlen)
 }
 
 /*
+ * systemd names a socket after its unit ("herdd.socket") unless
+ * FileDescriptorName= says otherwise: that is "no name", not a typo.
+ */
+static int
+server_unit_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 7 && strcmp(name + n - 7, ".socket") == 0;
+}
+
+/* Accept=yes hands over a connected socket; we need a listening one. */
+static int
+server_is_listening(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof on;
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 &&
+	    on;
+}
+
+/*
  * systemd socket activation (sd_listen_fds(3)): the sockets start at
  * fd 3; LISTEN_FDNAMES, set by FileDescriptorName=, picks each one's
  * handler.  Returns the count taken, or -1 with err set.
@@ -99,7 +123,7 @@ server_inherit(struct herd_server *srv, char *err, size_t errlen)
 		fd = SD_LISTEN_FDS_START + i;
 		server_fdname(names, i, name, sizeof name);
 		if (*name == '\0' || strcmp(name, "unknown") == 0 ||
-		    strcmp(name, "stored") == 0)
+		    strcmp(name, "stored") == 0 || server_unit_name(name))
 			strcpy(name, "echo");
 		if ((h = herd_handler_find(name)) == NULL) {
 			snprintf(err, errlen, "socket fd %d is named '%s', "
@@ -112,9 +136,18 @@ server_inherit(struct herd_server *srv, char *err, size_t errlen)
 			    strerror(errno));
 			return -1;
 		}
-		if (type != SOCK_STREAM) {
-			snprintf(err, errlen, "inherited fd %d: only stream "
-			    "sockets are supported yet", fd);
+		if (type == SOCK_DGRAM) {
+			/* The UDP serving path is not written yet. */
+			snprintf(err, errlen, "inherited fd %d (%s) is a "
+			    "datagram socket: herdd serves stream sockets "
+			    "only for now; drop ListenDatagram= from the "
+			    "socket unit", fd, name);
+			return -1;
+		}
+		if (type != SOCK_STREAM || !server_is_listening(fd)) {
+			snprintf(err, errlen, "inherited fd %d (%s) is not a "
+			    "listening stream socket (ListenStream= with "
+			    "Accept=no)", fd, name);
 			return -1;
 		}
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
@@ -236,14 +269,19 @@ server_signals(struct herd_server *srv)
 {
 	if (srv->owner != NULL)		/* a worker thread sees none */
 		return;
+	if (sig_take(SIGALRM))		/* notify_watchdog_arm()'s timer */
+		notify_watchdog();
 	if (sig_take(SIGQUIT)) {
 		log_notice("SIGQUIT: stopping now");
+		notify_stopping();
 		server_set_state(srv, SERVER_ABORT);
 	}
 	if ((sig_take(SIGTERM) | sig_take(SIGINT)) &&
 	    srv->state == SERVER_RUNNING) {
 		log_notice("stopping: no new connections, %u s for the open "
 		    "ones", srv->opt->shutdown_timeout);
+		notify_stopping();
+		notify_status("stopping: draining open connections");
 		server_set_state(srv, SERVER_DRAINING);
 	}
 }
@@ -304,6 +342,26 @@ server_view_free(struct herd_server *view)
 {
 	free(view->pfd);
 	view->pfd = NULL;
+}
+
+void
+server_ready(struct herd_server *srv)
+{
+	if (notify_ready() > 0)
+		log_info("told the service manager (%s) %s is ready",
+		    notify_backend(), srv->model->name);
+	if (notify_watchdog_arm() < 0)
+		log_warn("watchdog timer: %s", strerror(errno));
+}
+
+void
+server_sighup(struct herd_server *srv)
+{
+	if (srv->owner != NULL || !sig_take(SIGHUP))	/* main thread only */
+		return;
+	notify_reloading();
+	log_notice("SIGHUP: model %s has nothing to reload", srv->model->name);
+	notify_ready();
 }
 
 /*
@@ -541,6 +599,7 @@ server_serve_iteratively(struct herd_server *srv, pthread_mutex_t *lock)
 		if (r == 1)
 			conn_serve(srv, &c);
 		server_signals(srv);
+		server_sighup(srv);
 	}
 	return 0;
 }

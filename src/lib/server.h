@@ -141,7 +141,11 @@ int	server_wait_fd(struct herd_server *, int fd, short events);
  */
 int	server_pause(struct herd_server *);
 
-/* Act on pending SIGTERM, SIGINT and SIGQUIT. */
+/*
+ * Act on pending SIGTERM, SIGINT and SIGQUIT (telling the service
+ * manager STOPPING=1), and on the watchdog timer's SIGALRM (WATCHDOG=1:
+ * the loop that calls this is alive).
+ */
 void	server_signals(struct herd_server *);
 
 /*
@@ -173,6 +177,14 @@ void	server_view_free(struct herd_server *view);
  * draining (wait forever), 0 when it has passed.
  */
 int	server_timeout_ms(const struct herd_server *);
+
+/* Serving now: READY=1 to the service manager, arm the watchdog. */
+void	server_ready(struct herd_server *);
+/*
+ * For models with nothing to reload: on a pending SIGHUP, RELOADING=1
+ * then READY=1, so `systemctl reload` completes.
+ */
+void	server_sighup(struct herd_server *);
 
 /* The connection loop (conn.c): serve c until done, then close it. */
 void	conn_serve(struct herd_server *, struct herd_conn *c);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "proc.h"
 #include "server.h"
@@ -79,6 +80,15 @@ fork_spawn(struct herd_server *srv, struct herd_conn *c,
 	close(c->fd);
 }
 
+/* STATUS= for the service manager: how many children serve now. */
+static void
+fork_status(const struct herd_server *srv, const struct proc_set *kids)
+{
+	notify_status("model fork: %zu child%s serving, %zu listener%s",
+	    kids->n, kids->n == 1 ? "" : "ren", srv->nlisteners,
+	    srv->nlisteners == 1 ? "" : "s");
+}
+
 /* After SIGTERM: wait for the children until the deadline, then kill. */
 static void
 fork_drain(struct herd_server *srv, struct proc_set *kids)
@@ -103,16 +113,23 @@ fork_run(struct herd_server *srv)
 
 	if (srv->opt->single)		/* -X: no children, serve inline */
 		return model_iterative.run(srv);
+	fork_status(srv, &kids);
+	server_ready(srv);
 	while (srv->state == SERVER_RUNNING) {
 		if ((r = server_accept(srv, &c)) < 0) {
 			rc = EX_OSERR;
 			break;
 		}
-		if (r == 1)
+		if (r == 1) {
 			fork_spawn(srv, &c, &kids);
-		if (sig_take(SIGCHLD))
+			fork_status(srv, &kids);
+		}
+		if (sig_take(SIGCHLD)) {
 			fork_reap(&kids);
+			fork_status(srv, &kids);
+		}
 		server_signals(srv);
+		server_sighup(srv);
 	}
 	server_close_listeners(srv);
 	if (srv->state == SERVER_RUNNING)	/* accept failed */

@@ -9,12 +9,16 @@
 #include <stdio.h>
 #include <sysexits.h>
 
+#include "notify.h"
 #include "server.h"
 
 static int
 iterative_run(struct herd_server *srv)
 {
 	snprintf(srv->role, sizeof srv->role, "server");
+	notify_status("model iterative: 1 process, %zu listener%s",
+	    srv->nlisteners, srv->nlisteners == 1 ? "" : "s");
+	server_ready(srv);
 	return server_serve_iteratively(srv, NULL) < 0 ? EX_OSERR : EX_OK;
 }
 

@@ -23,6 +23,7 @@
 
 #include "crew.h"
 #include "log.h"
+#include "notify.h"
 #include "master.h"
 #include "options.h"
 #include "pool.h"
@@ -81,6 +82,7 @@ pool_accept(struct herd_server *srv, struct pool *p)
 		if (r < 0)
 			return -1;
 		server_signals(srv);
+		server_sighup(srv);	/* hybrid's master handles its own */
 	}
 	return 0;
 }
@@ -121,6 +123,10 @@ pool_serve(struct herd_server *srv, unsigned slot)
 static int
 pool_run(struct herd_server *srv)
 {
+	/* hybrid's master speaks for its workers: only pool says it here. */
+	notify_status("model pool: %u threads, %u queued connections at most",
+	    srv->opt->threads, srv->opt->queue_depth);
+	server_ready(srv);
 	return pool_serve(srv, 0);
 }
 

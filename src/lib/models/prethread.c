@@ -19,6 +19,7 @@
 
 #include "crew.h"
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "server.h"
 
@@ -52,9 +53,13 @@ prethread_run(struct herd_server *srv)
 		}
 	log_info("%u threads accept, accept lock %s", i,
 	    accept_lock_name(srv->opt->accept_lock));
+	if (rc == EX_OK) {
+		notify_status("model prethread: %u threads accept", i);
+		server_ready(srv);
+	}
 	while (rc == EX_OK && srv->state == SERVER_RUNNING &&
 	    server_pause(srv) == 0)
-		;
+		server_sighup(srv);
 	crew_finish(&cw);
 	/* Only now: the threads polled the listeners until they ended. */
 	server_close_listeners(srv);

@@ -17,6 +17,7 @@
 
 #include "crew.h"
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "server.h"
 
@@ -59,6 +60,9 @@ thread_run(struct herd_server *srv)
 		log_err("threads: %s", strerror(errno));
 		return EX_OSERR;
 	}
+	notify_status("model thread: a thread per connection, at most %u",
+	    max);
+	server_ready(srv);
 	while (srv->state == SERVER_RUNNING) {
 		if (max > 0 && crew_live(&cw) >= max) {
 			log_debug("%u connections: at --max-conns", max);
@@ -70,6 +74,7 @@ thread_run(struct herd_server *srv)
 			break;
 		}
 		server_signals(srv);
+		server_sighup(srv);
 	}
 	server_close_listeners(srv);
 	crew_finish(&cw);
