@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -110,7 +111,7 @@ child_exec(const int *fds, int n, const char *fdnames, const char *const *args,
 		setenv("LISTEN_FDS", num, 1);
 		setenv("LISTEN_FDNAMES", fdnames, 1);
 	}
-	if (cmd != NULL)		/* a whole command line, found on PATH */
+	if (cmd != NULL)	/* a whole command line, found on PATH */
 		execvp(cmd[0], (char *const *)cmd);
 	/* HERDD_WRAPPER="valgrind -q ..." runs herdd under a tool (CI). */
 	argc = wrapper_argv(argv, 32);
@@ -356,6 +357,74 @@ proc_children(pid_t pid, pid_t *kids, int max)
 		kids[n++] = (pid_t)k;
 	fclose(f);
 	return n;
+}
+
+int
+proc_sockets(pid_t pid)
+{
+	char path[64], link[64];
+	struct dirent *e;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
+	if ((dir = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(dir)) != NULL) {
+		char fdpath[64 + sizeof e->d_name];
+		ssize_t len;
+
+		snprintf(fdpath, sizeof fdpath, "%s/%s", path, e->d_name);
+		len = readlink(fdpath, link, sizeof link - 1);
+		if (len > 0 && (link[len] = '\0',
+		    strncmp(link, "socket:", 7) == 0))
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+int
+proc_wait_sockets(pid_t pid, int want, int atleast, int ms)
+{
+	long long end = now_ms() + ms;
+	int n;
+
+	do {
+		n = proc_sockets(pid);
+		if (n == want || (atleast && n > want))
+			return 1;
+		nap_ms(10);
+	} while (now_ms() < end);
+	return 0;
+}
+
+long
+proc_status_field(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t len = strlen(field);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, field, len) == 0 && line[len] == ':') {
+			v = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+int
+readable_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
 }
 
 /*

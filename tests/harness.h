@@ -64,6 +64,14 @@ int	client_try_connect(int port);
 
 /* Children of pid (from /proc/PID/task/PID/children); count or -1. */
 int	proc_children(pid_t pid, pid_t *kids, int max);
+/* Sockets pid holds, from /proc/PID/fd; -1 if it is gone. */
+int	proc_sockets(pid_t pid);
+/* Poll up to ms until pid holds want sockets (or more, if atleast). */
+int	proc_wait_sockets(pid_t pid, int want, int atleast, int ms);
+/* The number after "field:" in /proc/PID/status (VmRSS in kB, Threads). */
+long	proc_status_field(pid_t pid, const char *field);
+/* Whether fd has something to read (or EOF) within ms. */
+int	readable_within(int fd, int ms);
 /*
  * Send len bytes, half-close, read until EOF, writing and reading at
  * the same time so big payloads cannot deadlock.  Returns the bytes

@@ -40,15 +40,6 @@ start(const char *model, const char *fdnames)
 	herdd_start(&d, fdnames, args);
 }
 
-/* Whether fd has bytes to read within ms. */
-static int
-readable_within(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1;
-}
-
 Test(models, iterative_serves_one_client_at_a_time)
 {
 	char got[8];
@@ -105,7 +96,8 @@ Test(models, fork_serves_32_clients_at_once)
 		fds[i] = client_connect(d.port[0]);
 	for (i = NCLIENTS - 1; i >= 0; i--) {
 		snprintf(msg, sizeof msg, "client %02d", i);
-		cr_assert_eq(client_roundtrip(fds[i], msg, 9, got, sizeof got, T_IO), 9);
+		cr_assert_eq(client_roundtrip(fds[i], msg, 9, got, sizeof got,
+		    T_IO), 9);
 		cr_assert_arr_eq(got, msg, 9);
 	}
 	for (i = 0; i < NCLIENTS; i++)
@@ -121,50 +113,6 @@ Test(models, fork_serves_32_clients_at_once)
 	}
 }
 
-/* How many sockets pid holds, from /proc/PID/fd. */
-static int
-count_sockets(pid_t pid)
-{
-	char path[64], link[64];
-	struct dirent *e;
-	DIR *dir;
-	int n = 0;
-
-	snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
-	if ((dir = opendir(path)) == NULL)
-		return -1;
-	while ((e = readdir(dir)) != NULL) {
-		char fdpath[64 + sizeof e->d_name];
-		ssize_t len;
-
-		snprintf(fdpath, sizeof fdpath, "%s/%s", path, e->d_name);
-		len = readlink(fdpath, link, sizeof link - 1);
-		if (len > 0 && (link[len] = '\0', strncmp(link, "socket:", 7) == 0))
-			n++;
-	}
-	closedir(dir);
-	return n;
-}
-
-/* Children of pid, from /proc/PID/task/PID/children. */
-static int
-children_of(pid_t pid, pid_t *kids, int max)
-{
-	char path[64];
-	FILE *f;
-	int n = 0;
-	long k;
-
-	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid,
-	    (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (n < max && fscanf(f, "%ld", &k) == 1)
-		kids[n++] = (pid_t)k;
-	fclose(f);
-	return n;
-}
-
 static int
 wait_children(pid_t pid, int want, int ms)
 {
@@ -173,22 +121,7 @@ wait_children(pid_t pid, int want, int ms)
 	int n;
 
 	do {
-		if ((n = children_of(pid, kids, 64)) == want)
-			return 1;
-		poll(NULL, 0, 10);
-	} while (now_ms() < end);
-	return 0;
-}
-
-/* Poll until pid holds want sockets (the master closes its copy of a
- * connected fd right after fork, which may lag behind the child). */
-static int
-wait_sockets(pid_t pid, int want, int ms)
-{
-	long long end = now_ms() + ms;
-
-	do {
-		if (count_sockets(pid) == want)
+		if ((n = proc_children(pid, kids, 64)) == want)
 			return 1;
 		poll(NULL, 0, 10);
 	} while (now_ms() < end);
@@ -205,12 +138,12 @@ Test(models, fork_child_holds_only_the_connected_fd)
 	fd = client_connect(d.port[0]);
 	cr_assert_eq(client_roundtrip(fd, "x", 1, got, sizeof got, T_IO), 1);
 	cr_assert(wait_children(d.pid, 1, 5000));
-	cr_assert_eq(children_of(d.pid, kids, 4), 1);
+	cr_assert_eq(proc_children(d.pid, kids, 4), 1);
 	/* The child: only its connection.  The master: only listeners. */
-	cr_assert(wait_sockets(kids[0], 1, 5000), "child: %d sockets",
-	    count_sockets(kids[0]));
-	cr_assert(wait_sockets(d.pid, 2, 5000), "master: %d sockets",
-	    count_sockets(d.pid));
+	cr_assert(proc_wait_sockets(kids[0], 1, 0, 5000), "child: %d sockets",
+	    proc_sockets(kids[0]));
+	cr_assert(proc_wait_sockets(d.pid, 2, 0, 5000), "master: %d sockets",
+	    proc_sockets(d.pid));
 	close(fd);
 }
 
@@ -242,7 +175,7 @@ Test(models, fork_sigterm_leaves_no_child)
 	fd = client_connect(d.port[0]);
 	cr_assert_eq(client_roundtrip(fd, "x", 1, got, sizeof got, T_IO), 1);
 	cr_assert(wait_children(d.pid, 1, 5000));
-	cr_assert_eq(children_of(d.pid, kids, 4), 1);
+	cr_assert_eq(proc_children(d.pid, kids, 4), 1);
 	kill(d.pid, SIGTERM);
 	status = herdd_wait(&d, 8000);
 	cr_assert(status != -1 && WIFEXITED(status) &&
@@ -260,7 +193,7 @@ Test(models, fork_x_flag_serves_without_children)
 	herdd_start(&d, "echo", args);
 	fd = client_connect(d.port[0]);
 	cr_assert_eq(client_roundtrip(fd, "x", 1, got, sizeof got, T_IO), 1);
-	cr_assert_eq(children_of(d.pid, (pid_t[4]){ 0 }, 4), 0);
+	cr_assert_eq(proc_children(d.pid, (pid_t[4]){ 0 }, 4), 0);
 	close(fd);
 }
 

@@ -38,74 +38,6 @@ stop_server(void)
 
 TestSuite(threads, .fini = stop_server, .timeout = 90);
 
-static int
-readable_within(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, ms) == 1;
-}
-
-/* Sockets pid holds, from /proc/PID/fd. */
-static int
-sockets_of(pid_t pid)
-{
-	char path[64], link[64];
-	struct dirent *e;
-	DIR *dir;
-	int n = 0;
-
-	snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
-	if ((dir = opendir(path)) == NULL)
-		return -1;
-	while ((e = readdir(dir)) != NULL) {
-		char fdpath[64 + sizeof e->d_name];
-		ssize_t len;
-
-		snprintf(fdpath, sizeof fdpath, "%s/%s", path, e->d_name);
-		len = readlink(fdpath, link, sizeof link - 1);
-		if (len > 0 && (link[len] = '\0',
-		    strncmp(link, "socket:", 7) == 0))
-			n++;
-	}
-	closedir(dir);
-	return n;
-}
-
-/* Poll up to ms until pid holds want sockets (at least, if atleast). */
-static int
-wait_sockets(pid_t pid, int want, int atleast, int ms)
-{
-	long long end = now_ms() + ms;
-	int n;
-
-	do {
-		n = sockets_of(pid);
-		if (n == want || (atleast && n > want))
-			return 1;
-		poll(NULL, 0, 10);
-	} while (now_ms() < end);
-	return 0;
-}
-
-/* Resident memory of pid in KiB, from /proc/PID/status. */
-static long
-rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 /* The one worker process a master pid runs (--workers 1), or 0. */
 static pid_t
 worker_of(pid_t master, int ms)
@@ -216,7 +148,7 @@ check_max_conns(const char *model, int worker)
 	cr_assert_eq(send(c, "c", 1, 0), 1);
 	cr_assert_not(readable_within(c, 300), "c waits at the cap");
 	pid = worker ? worker_of(d.pid, T_IO) : d.pid;
-	cr_assert_eq(sockets_of(pid), 3, "c is not even accepted");
+	cr_assert_eq(proc_sockets(pid), 3, "c is not even accepted");
 	close(a);
 	cr_assert(readable_within(c, T_IO), "c is served once a leaves");
 	cr_assert_eq(recv(c, got, sizeof got, 0), 1);
@@ -337,10 +269,10 @@ Test(threads, pool_queues_while_threads_are_busy_and_never_grows)
 		wait[i] = client_connect(d.port[0]);
 		cr_assert_eq(send(wait[i], "w", 1, 0), 1);
 	}
-	cr_assert(wait_sockets(d.pid, 1 + 2 + POOL_QUEUED, 0, T_IO),
+	cr_assert(proc_wait_sockets(d.pid, 1 + 2 + POOL_QUEUED, 0, T_IO),
 	    "listener, 2 served, %d queued: %d sockets", POOL_QUEUED,
-	    sockets_of(d.pid));
-	rss0 = rss_kib(d.pid);
+	    proc_sockets(d.pid));
+	rss0 = proc_status_field(d.pid, "VmRSS");
 	/* The queue is full: these stay in the kernel's backlog. */
 	for (i = POOL_QUEUED; i < POOL_QUEUED + POOL_EXTRA; i++) {
 		wait[i] = client_connect(d.port[0]);
@@ -348,13 +280,13 @@ Test(threads, pool_queues_while_threads_are_busy_and_never_grows)
 	}
 	end = now_ms() + 300;
 	while (now_ms() < end) {
-		cr_assert_eq(sockets_of(d.pid), 1 + 2 + POOL_QUEUED,
+		cr_assert_eq(proc_sockets(d.pid), 1 + 2 + POOL_QUEUED,
 		    "the acceptor stopped at a full queue");
 		poll(NULL, 0, 10);
 	}
 	for (i = 0; i < POOL_QUEUED + POOL_EXTRA; i++)
 		cr_assert_not(readable_within(wait[i], 0), "%d waits", i);
-	rss1 = rss_kib(d.pid);
+	rss1 = proc_status_field(d.pid, "VmRSS");
 	cr_assert_lt(rss1 - rss0, 64, "RSS grew %ld KiB", rss1 - rss0);
 	/* Threads freed: every waiting client is served in turn. */
 	close(slow[0]);
@@ -364,43 +296,6 @@ Test(threads, pool_queues_while_threads_are_busy_and_never_grows)
 }
 
 /* --- hybrid --------------------------------------------------------- */
-
-/* Children of pid, from /proc/PID/task/PID/children. */
-static int
-children_of(pid_t pid, pid_t *kids, int max)
-{
-	char path[64];
-	FILE *f;
-	int n = 0;
-	long k;
-
-	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid,
-	    (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (n < max && fscanf(f, "%ld", &k) == 1)
-		kids[n++] = (pid_t)k;
-	fclose(f);
-	return n;
-}
-
-/* Threads of pid, from /proc/PID/status. */
-static int
-threads_of(pid_t pid)
-{
-	char path[64], line[256];
-	int n = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "Threads: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
 
 Test(threads, hybrid_runs_p_processes_of_t_threads_each)
 {
@@ -414,13 +309,14 @@ Test(threads, hybrid_runs_p_processes_of_t_threads_each)
 	/* Each worker: its accepting main thread and 3 pool threads. */
 	end = now_ms() + T_IO;
 	while (!ok && now_ms() < end) {
-		ok = children_of(d.pid, kids, 4) == 2;
+		ok = proc_children(d.pid, kids, 4) == 2;
 		for (i = 0; ok && i < 2; i++)
-			ok = threads_of(kids[i]) == 1 + 3;
+			ok = proc_status_field(kids[i], "Threads") == 1 + 3;
 		poll(NULL, 0, 10);
 	}
 	cr_assert(ok, "2 workers of 1 + 3 threads\n%s", herdd_log(&d));
-	cr_assert_eq(threads_of(d.pid), 1, "the master has no pool");
+	cr_assert_eq(proc_status_field(d.pid, "Threads"), 1,
+	    "the master has no pool");
 	cr_assert_eq(herdd_stop(&d, SIGTERM, 15000), 0, "%s", herdd_log(&d));
 }
 
@@ -478,8 +374,8 @@ Test(threads, event_holds_5000_idle_connections_and_still_answers,
 			    sizeof got, T_IO), 1, "connection %d", i);
 	}
 	cr_assert_neq(w = worker_of(d.pid, T_IO), 0, "the worker runs");
-	cr_assert(wait_sockets(w, 1 + EV_IDLE, 0, 60000),
-	    "the worker holds %d of %d", sockets_of(w) - 1, EV_IDLE);
+	cr_assert(proc_wait_sockets(w, 1 + EV_IDLE, 0, 60000),
+	    "the worker holds %d of %d", proc_sockets(w) - 1, EV_IDLE);
 	other = client_connect(d.port[0]);
 	cr_assert_eq(client_roundtrip(other, "ping", 4, got, sizeof got,
 	    T_IO), 4, "a new connection is answered");
@@ -512,7 +408,7 @@ Test(threads, event_stops_reading_a_peer_that_does_not_read)
 	fd = client_connect(d.port[0]);
 	cr_assert_eq(client_roundtrip(fd, "x", 1, back, len, T_IO), 1);
 	cr_assert_neq(w = worker_of(d.pid, T_IO), 0, "the worker runs");
-	rss0 = rss_kib(w);
+	rss0 = proc_status_field(w, "VmRSS");
 	/* Send without reading until the server stops taking bytes. */
 	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
 	while (sent < len && poll(&p, 1, 500) == 1 &&
@@ -520,7 +416,7 @@ Test(threads, event_stops_reading_a_peer_that_does_not_read)
 	    MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
 		sent += (size_t)n;
 	cr_assert_lt(sent, len, "the server pushed back");
-	rss1 = rss_kib(w);
+	rss1 = proc_status_field(w, "VmRSS");
 	cr_assert_lt(rss1 - rss0, 1024, "RSS grew %ld KiB for %zu bytes sent",
 	    rss1 - rss0, sent);
 	/* And nothing was lost: it all comes back once we read. */
