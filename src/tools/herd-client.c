@@ -111,7 +111,16 @@ main(int argc, char **argv)
 		printf("Usage: herd-client HOST SERVICE\n"
 		    "Send stdin to an echo or rot13 server, print its "
 		    "replies.\nSERVICE is a port number or a name from "
-		    "/etc/services.\n");
+		    "/etc/services.\n\n"
+		    "  -h, --help     show this help and exit\n"
+		    "  -V, --version  show the version and exit\n\n"
+		    "Exit: 0 the server closed after our EOF, 64 usage, "
+		    "69 no answer,\n74 an I/O error on the connection.\n");
+		return EX_OK;
+	}
+	if (argc == 2 && (strcmp(argv[1], "-V") == 0 ||
+	    strcmp(argv[1], "--version") == 0)) {
+		printf("herd-client (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 		return EX_OK;
 	}
 	if (argc != 3) {

@@ -47,6 +47,7 @@ static const char usage[] =
 "      --json             print the result as one JSON object\n"
 "  -q, --quiet            no progress line even on a terminal\n"
 "  -h, --help             this text\n"
+"  -V, --version          show the version and exit\n"
 "\n"
 "Exit: 0 done, 1 a reply byte differed, 64 usage, 69 no answer.\n";
 
@@ -69,6 +70,7 @@ static const struct option longopts[] = {
 	{ "json",		no_argument,		NULL, OPT_JSON },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
 };
 
@@ -228,10 +230,16 @@ parse_args(struct args *a, int argc, char **argv, int *done)
 	a->cfg.timeout = 5;
 	a->cfg.expect = VERIFY_ECHO;
 	*done = 0;
-	while ((ch = getopt_long(argc, argv, "t:c:s:p:r:Cd:n:w:e:qh",
+	while ((ch = getopt_long(argc, argv, "t:c:s:p:r:Cd:n:w:e:qhV",
 	    longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			fputs(usage, stdout);
+			*done = 1;
+			return 0;
+		}
+		if (ch == 'V') {
+			printf("herd-load (%s) %s\n", PACKAGE_NAME,
+			    PACKAGE_VERSION);
 			*done = 1;
 			return 0;
 		}
