@@ -179,8 +179,9 @@ fresh_echo(void)
 /*
  * The issue asks for 10 s of chaos per model; five models of it would
  * take close to a minute on two cores with the other tests, so each
- * model gets 4 s (20 kills), enough for the crash-loop backoff to
- * kick in and every worker to be replaced several times.
+ * model gets 4 s: 20 ticks, 9 to 20 kills (ticks find no worker up
+ * while the master backs off from what it sees as a crash loop),
+ * enough for every worker to be replaced several times.
  */
 #define CH_CLIENTS	50
 #define CH_ROUNDS	8	/* round trips per connection */
