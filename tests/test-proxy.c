@@ -39,7 +39,8 @@ v2(unsigned char *out, uint8_t vercmd, uint8_t fam, const void *body,
 	out[13] = fam;
 	out[14] = (uint8_t)(len >> 8);
 	out[15] = (uint8_t)len;
-	memcpy(out + 16, body, len);
+	if (len > 0)		/* body may be NULL: memcpy must not see it */
+		memcpy(out + 16, body, len);
 	return 16 + len;
 }
 
