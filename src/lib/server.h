@@ -60,6 +60,7 @@ struct herd_server {
 	struct timespec			 deadline;	/* when DRAINING */
 	char				 role[32];	/* "master", ... */
 	struct scoreboard		*scoreboard;	/* process models */
+	int				 accept_exhausted; /* EMFILE... */
 	/*
 	 * Threads (server_threads_begin()): the thread that handles
 	 * signals writes drainfd once DRAINING and abortfd once
@@ -133,6 +134,12 @@ void	server_conn_names(const struct herd_server *, struct herd_conn *c);
  * aborting (or the drain deadline passed); -1 poll failed.
  */
 int	server_wait_fd(struct herd_server *, int fd, short events);
+/*
+ * The same for a connection's descriptor, which may also stay idle
+ * no longer than --timeout: 0 with errno ETIMEDOUT when it did (with
+ * ECANCELED when the server is aborting).
+ */
+int	server_wait_conn(struct herd_server *, int fd, short events);
 
 /*
  * Sleep until a signal comes (acted on as server_signals() does) or,
