@@ -606,17 +606,15 @@ server_accept_on(struct herd_server *srv, struct herd_listener *l,
 		if (accept_exhausted(errno)) {
 			/*
 			 * The client stays in the backlog and the listener
-			 * stays readable: pause rather than spin, and say so
+			 * stays readable: the caller pauses rather than
+			 * spins (server_accept_backoff()), and we say so
 			 * once per episode, not ten times a second.
 			 */
-			struct timespec pause = { 0, 100 * 1000 * 1000 };
-
 			if (!srv->accept_exhausted)
 				log_warn("accept on %s: %s: pausing accepts "
 				    "until some free up", l->name,
 				    strerror(errno));
 			srv->accept_exhausted = 1;
-			nanosleep(&pause, NULL);
 			return 0;
 		}
 		log_err("accept on %s: %s", l->name, strerror(errno));
@@ -632,6 +630,15 @@ server_accept_on(struct herd_server *srv, struct herd_listener *l,
 	    c->fd, c->addr.ss_family == AF_INET6 ? "[" : "", c->host,
 	    c->addr.ss_family == AF_INET6 ? "]" : "", c->serv, l->fd);
 	return 1;
+}
+
+void
+server_accept_backoff(const struct herd_server *srv)
+{
+	struct timespec pause = { 0, SERVER_ACCEPT_BACKOFF_MS * 1000000L };
+
+	if (srv->accept_exhausted)
+		nanosleep(&pause, NULL);
 }
 
 int
@@ -665,7 +672,10 @@ server_accept(struct herd_server *srv, struct herd_conn *c)
 		k = (srv->next + i) % n;
 		if (pfd[k].revents & (POLLIN | POLLERR | POLLHUP)) {
 			srv->next = (k + 1) % n;
-			return server_accept_on(srv, &srv->listeners[k], c);
+			if ((r = server_accept_on(srv, &srv->listeners[k],
+			    c)) == 0)
+				server_accept_backoff(srv);
+			return r;
 		}
 	}
 	return 0;

@@ -126,6 +126,14 @@ int	server_serve_iteratively(struct herd_server *, pthread_mutex_t *lock);
  */
 int	server_accept_on(struct herd_server *, struct herd_listener *l,
 	    struct herd_conn *c);
+/*
+ * After server_accept_on() returned 0: when it ran out of descriptors
+ * or memory (srv->accept_exhausted), sleep SERVER_ACCEPT_BACKOFF_MS so
+ * a still-readable listener is not retried in a busy loop.  An event
+ * loop takes its listeners out for that long instead.
+ */
+#define SERVER_ACCEPT_BACKOFF_MS	100
+void	server_accept_backoff(const struct herd_server *);
 /* Fill c's host, serv and name from c->addr (after accept, or passing). */
 void	server_conn_names(const struct herd_server *, struct herd_conn *c);
 

@@ -65,6 +65,7 @@ struct ev_loop {
 	size_t			 nconns;
 	struct ev_conn		*listeners;	/* one per srv listener */
 	int			 paused;	/* at --max-conns */
+	long long		 retry;		/* ms: accept again (EMFILE) */
 	unsigned		 slot;		/* scoreboard row */
 	unsigned char		 in[EV_CHUNK];
 };
@@ -145,7 +146,8 @@ ev_close(struct ev_loop *lp, struct ev_conn *ec)
 	ev_unlink(lp, ec);
 	if (--lp->nconns == 0 && lp->srv->state == SERVER_RUNNING)
 		scoreboard_set_state(sb, lp->slot, SB_ACCEPTING);
-	if (lp->paused && lp->nconns < lp->srv->opt->max_conns)
+	if (lp->paused && lp->retry == 0 &&
+	    lp->nconns < lp->srv->opt->max_conns)
 		ev_pause(lp, 0);
 	free(ec);
 }
@@ -307,8 +309,15 @@ ev_accept(struct ev_loop *lp, struct herd_listener *l)
 			ev_pause(lp, 1);
 			break;
 		}
-		if (server_accept_on(lp->srv, l, &c) != 1)
+		if (server_accept_on(lp->srv, l, &c) != 1) {
+			/* Out of descriptors: the loop must not stall. */
+			if (lp->srv->accept_exhausted) {
+				lp->retry = ev_now_ms() +
+				    SERVER_ACCEPT_BACKOFF_MS;
+				ev_pause(lp, 1);
+			}
 			break;
+		}
 		ev_open(lp, &c);
 	}
 }
@@ -390,6 +399,27 @@ ev_sooner(int a, int b)
 	return b < 0 || a < b ? a : b;
 }
 
+/*
+ * After an accept ran out of descriptors the listeners sit out
+ * SERVER_ACCEPT_BACKOFF_MS; how long epoll_wait may sleep before they
+ * come back (-1: they are not out for that).
+ */
+static int
+ev_backoff(struct ev_loop *lp)
+{
+	unsigned max = lp->srv->opt->max_conns;
+	long long now;
+
+	if (lp->retry == 0)
+		return -1;
+	if ((now = ev_now_ms()) < lp->retry)
+		return (int)(lp->retry - now);
+	lp->retry = 0;
+	if (max == 0 || lp->nconns < max)
+		ev_pause(lp, 0);
+	return -1;
+}
+
 /* The loop until every connection is done or the server aborts. */
 static int
 ev_run(struct ev_loop *lp)
@@ -399,7 +429,7 @@ ev_run(struct ev_loop *lp)
 	int i, n, idle;
 
 	while (srv->state != SERVER_ABORT) {
-		idle = ev_sweep(lp);
+		idle = ev_sooner(ev_sweep(lp), ev_backoff(lp));
 		if (srv->state == SERVER_DRAINING) {
 			ev_unlisten(lp);
 			if (lp->nconns == 0)
