@@ -132,6 +132,21 @@ normal_client(void)
 	return n == 5 && memcmp(reply, "hello", 5) == 0;
 }
 
+/* A normal client served within ms (its exchange waits that long). */
+static int
+normal_client_within(int ms)
+{
+	char reply[8];
+	int fd = client_try_connect(d.port[0]);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = client_exchange(fd, "hello", 5, reply, sizeof reply, ms);
+	close(fd);
+	return n == 5 && memcmp(reply, "hello", 5) == 0;
+}
+
 /*
  * SLOW_CONNS clients trickle a byte every SLOW_GAP_MS; all are closed
  * about --timeout after their last byte, while a normal client is
@@ -316,6 +331,26 @@ IDLE_TESTS(prethread)
 IDLE_TESTS(pool)
 IDLE_TESTS(hybrid)
 IDLE_TESTS(event)
+
+/*
+ * iterative serves one client at a time: a slowloris client holds the
+ * server only until --timeout, then the next client is served.
+ */
+Test(iterative, slowloris_holds_the_server_only_until_timeout)
+{
+	const char *extra[] = { "--timeout", "1", NULL };
+	long long t0;
+	int slow;
+
+	start("iterative", extra);
+	slow = served_client();
+	t0 = now_ms();
+	cr_assert(normal_client_within(3000), "served after the slow one\n%s",
+	    herdd_log(&d));
+	cr_assert_geq(now_ms() - t0, 900, "waited for the timeout");
+	cr_assert(closed_within(slow, 1000), "slow client closed");
+	close(slow);
+}
 
 /* Enough workers for every slow client plus the normal one. */
 #define SLOW_ARGS(...)	((const char *const []){ "--timeout", "1", __VA_ARGS__, NULL })
