@@ -147,20 +147,28 @@ normal_client_within(int ms)
 	return n == 5 && memcmp(reply, "hello", 5) == 0;
 }
 
+static int	count_in_log(const char *);
+
 /*
  * SLOW_CONNS clients trickle a byte every SLOW_GAP_MS; all are closed
  * about --timeout after their last byte, while a normal client is
  * served every 100 ms throughout.
  */
 static void
-check_slowloris(const char *model, const char *const *extra)
+check_slowloris(const char *model, const char *const *extra, int workers)
 {
 	int fd[SLOW_CONNS], open_n = SLOW_CONNS, served = 0, failed = 0, i;
+	int tick;
 	long long t0, next_byte, next_normal;
 	struct pollfd pfd;
 	char buf[16];
 
 	start(model, extra);
+	/* A worker that starts late would start a slow client's clock late. */
+	for (i = 0; i < 100 && count_in_log("started in slot") < workers; i++)
+		poll(NULL, 0, 100);
+	cr_assert_geq(count_in_log("started in slot"), workers, "%s",
+	    herdd_log(&d));
 	for (i = 0; i < SLOW_CONNS; i++) {
 		fd[i] = client_connect(d.port[0]);
 		cr_assert_eq(send(fd[i], "s", 1, MSG_NOSIGNAL), 1);
@@ -176,6 +184,7 @@ check_slowloris(const char *model, const char *const *extra)
 				failed++;
 			next_normal = now_ms() + 100;
 		}
+		tick = now_ms() >= next_byte;
 		for (i = 0; i < SLOW_CONNS; i++) {
 			if (fd[i] < 0)
 				continue;
@@ -186,10 +195,12 @@ check_slowloris(const char *model, const char *const *extra)
 				close(fd[i]);
 				fd[i] = -1;
 				open_n--;
-			} else if (now_ms() >= next_byte)
+				continue;
+			}
+			if (tick)	/* the echo is read: it is still open */
 				send(fd[i], "s", 1, MSG_NOSIGNAL);
 		}
-		if (now_ms() >= next_byte)
+		if (tick)
 			next_byte += SLOW_GAP_MS;
 		poll(NULL, 0, 10);
 	}
@@ -198,6 +209,9 @@ check_slowloris(const char *model, const char *const *extra)
 			close(fd[i]);
 	cr_assert_eq(open_n, 0, "%d slowloris connections still open "
 	    "after 4 s\n%s", open_n, herdd_log(&d));
+	/* The last byte came by SLOW_GAP_MS: closed 1 s (+ slack) later. */
+	cr_assert_lt(now_ms() - t0, SLOW_GAP_MS + 1500, "closed at the "
+	    "timeout, not later");
 	cr_assert_eq(failed, 0, "normal client failed %d times (served %d)",
 	    failed, served);
 	cr_assert_geq(served, 5, "normal client served throughout");
@@ -353,27 +367,28 @@ Test(iterative, slowloris_holds_the_server_only_until_timeout)
 }
 
 /* Enough workers for every slow client plus the normal one. */
-#define SLOW_ARGS(...)	((const char *const []){ "--timeout", "1", __VA_ARGS__, NULL })
+#define SLOW_ARGS(...)						\
+	((const char *const []){ "--timeout", "1", __VA_ARGS__, NULL })
 
 Test(fork, slowloris_closed_at_timeout_while_serving)
 {
-	check_slowloris("fork", SLOW_ARGS("-w", "1"));
+	check_slowloris("fork", SLOW_ARGS("-v"), 0);
 }
 Test(prefork, slowloris_closed_at_timeout_while_serving)
 {
-	check_slowloris("prefork", SLOW_ARGS("-w", "110"));
+	check_slowloris("prefork", SLOW_ARGS("-w", "110"), 110);
 }
 Test(thread, slowloris_closed_at_timeout_while_serving)
 {
-	check_slowloris("thread", SLOW_ARGS("-w", "1"));
+	check_slowloris("thread", SLOW_ARGS("-v"), 0);
 }
 Test(pool, slowloris_closed_at_timeout_while_serving)
 {
-	check_slowloris("pool", SLOW_ARGS("-t", "128"));
+	check_slowloris("pool", SLOW_ARGS("-t", "128"), 0);
 }
 Test(event, slowloris_closed_at_timeout_while_serving)
 {
-	check_slowloris("event", SLOW_ARGS("-w", "1"));
+	check_slowloris("event", SLOW_ARGS("-w", "1"), 1);
 }
 
 Test(prefork, descriptor_exhaustion_queues_without_spinning)
