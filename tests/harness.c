@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -86,6 +87,21 @@ wrapper_argv(const char **argv, int max)
 	return n;
 }
 
+/* HARNESS_NOFILE=N: run herdd with RLIMIT_NOFILE N (descriptor tests). */
+static void
+child_nofile(void)
+{
+	const char *v = getenv("HARNESS_NOFILE");
+	struct rlimit rl;
+
+	if (v == NULL || *v == '\0')
+		return;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)strtoul(v, NULL, 10);
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		_exit(126);
+	unsetenv("HARNESS_NOFILE");
+}
+
 /* In the child: fds[0..n) become 3..3+n, nothing else survives exec. */
 static void
 child_exec(const int *fds, int n, const char *fdnames, const char *const *args,
@@ -101,6 +117,7 @@ child_exec(const int *fds, int n, const char *fdnames, const char *const *args,
 		dup2(high[i], 3 + i);	/* dup2 clears FD_CLOEXEC */
 	dup2(logfd, STDOUT_FILENO);
 	dup2(logfd, STDERR_FILENO);
+	child_nofile();
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");

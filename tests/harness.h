@@ -27,7 +27,8 @@ struct herdd {
  * Start herdd with one listening socket per ':'-separated handler name
  * in fdnames ("echo", "echo:rot13"; NULL for none) and the given
  * NULL-terminated arguments (argv[0] excluded).  Its stdout and
- * stderr go to d->log.
+ * stderr go to d->log.  HARNESS_NOFILE=N in the environment starts it
+ * with RLIMIT_NOFILE N.
  */
 void	herdd_start(struct herdd *, const char *fdnames, const char *const *args);
 /*

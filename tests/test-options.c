@@ -118,6 +118,17 @@ Test(options, shutdown_timeout_is_seconds)
 	cr_assert_eq(opt.shutdown_timeout, 3);
 }
 
+Test(options, idle_timeout_is_seconds_and_off_by_default)
+{
+	cr_assert_eq(PARSE("-v"), 0);
+	cr_assert_eq(opt.timeout, 0);
+	options_free(&opt);
+	cr_assert_eq(PARSE("--timeout", "-1"), -1);
+	cr_assert_eq(PARSE("--timeout", "86401"), -1);
+	cr_assert_eq(PARSE("--timeout", "30"), 0);
+	cr_assert_eq(opt.timeout, 30);
+}
+
 Test(options, verbosity_counts_and_quiet_silences)
 {
 	cr_assert_eq(PARSE("-v", "-v", "-v"), 0);

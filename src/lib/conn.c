@@ -10,7 +10,8 @@
  *
  * Reads and writes wait in ppoll() first, so a signal or the
  * shutdown deadline can always interrupt a connection, even one whose
- * client never reads.
+ * client never reads, and --timeout closes one on which no byte moved
+ * for that long (a slowloris client holds no worker forever).
  */
 #include "config.h"
 
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "options.h"
 #include "server.h"
 
 #define CONN_CHUNK	16384
@@ -43,10 +45,8 @@ conn_write_all(struct herd_server *srv, int fd, const void *buf, size_t len)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (server_wait_fd(srv, fd, POLLOUT) != 1) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
+		if (server_wait_conn(srv, fd, POLLOUT) != 1)
+			return -1;	/* errno says idle or aborting */
 	}
 	return 0;
 }
@@ -58,16 +58,27 @@ conn_read(struct herd_server *srv, int fd, void *buf, size_t len)
 	ssize_t n;
 
 	for (;;) {
-		if (server_wait_fd(srv, fd, POLLIN) != 1) {
-			errno = ETIMEDOUT;
+		if (server_wait_conn(srv, fd, POLLIN) != 1)
 			return -1;
-		}
 		n = recv(fd, buf, len, MSG_DONTWAIT);
 		if (n >= 0)
 			return n;
 		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
 	}
+}
+
+/* Why a connection ends early, at debug: a peer's doing, not ours. */
+static void
+conn_error(const struct herd_server *srv, const struct herd_conn *c,
+    const char *what)
+{
+	if (errno == ETIMEDOUT)
+		log_debug("fd %d from %s: idle %u s, closing", c->fd,
+		    c->host, srv->opt->timeout);
+	else
+		log_debug("fd %d: %s %s: %s", c->fd, what, c->host,
+		    strerror(errno));
 }
 
 /*
@@ -80,8 +91,7 @@ conn_flush(struct herd_server *srv, struct herd_conn *c,
 {
 	if (verdict != HERD_ERROR && out->len > 0) {
 		if (conn_write_all(srv, c->fd, out->data, out->len) < 0) {
-			log_debug("fd %d: write to %s: %s", c->fd, c->host,
-			    strerror(errno));
+			conn_error(srv, c, "write to");
 			verdict = HERD_ERROR;
 		} else
 			c->bytes_out += out->len;
@@ -141,8 +151,7 @@ conn_serve(struct herd_server *srv, struct herd_conn *c)
 		verdict = conn_flush(srv, c, &out, h->on_open(st, &peer, &out));
 	while (verdict == HERD_CONTINUE) {
 		if ((n = conn_read(srv, c->fd, in, sizeof in)) < 0) {
-			log_debug("fd %d: read from %s: %s", c->fd, c->host,
-			    strerror(errno));
+			conn_error(srv, c, "read from");
 			break;
 		}
 		c->bytes_in += (size_t)n;

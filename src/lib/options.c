@@ -44,6 +44,8 @@ const char options_usage[] =
 "      --max-requests N       recycle a worker after N connections\n"
 "                             (default: 0, never)\n"
 "      --max-conns N          cap on live connections (default: 0, none)\n"
+"      --timeout S            close a connection idle (no byte read or\n"
+"                             written) for S seconds (default: 0, never)\n"
 "      --user USER            after binding, drop root and run as USER\n"
 "      --group GROUP          with --user: run as GROUP (default: USER's)\n"
 "  -X                         single process: serve in the master (debug)\n"
@@ -67,6 +69,7 @@ enum {
 	OPT_QUEUE_DEPTH,
 	OPT_MAX_REQUESTS,
 	OPT_MAX_CONNS,
+	OPT_TIMEOUT,
 	OPT_USER,
 	OPT_GROUP,
 };
@@ -84,6 +87,7 @@ static const struct option options_long[] = {
 	{ "queue-depth",	required_argument,	NULL, OPT_QUEUE_DEPTH },
 	{ "max-requests",	required_argument,	NULL, OPT_MAX_REQUESTS },
 	{ "max-conns",		required_argument,	NULL, OPT_MAX_CONNS },
+	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
 	{ "user",		required_argument,	NULL, OPT_USER },
 	{ "group",		required_argument,	NULL, OPT_GROUP },
 	{ "verbose",		no_argument,		NULL, 'v' },
@@ -333,6 +337,11 @@ options_parse(struct herd_options *o, int argc, char **argv,
 		case OPT_MAX_CONNS:
 			if (parse_count("--max-conns", optarg, 0, 1000000,
 			    &o->max_conns, err, errlen) < 0)
+				return -1;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_count("--timeout", optarg, 0, 86400,
+			    &o->timeout, err, errlen) < 0)
 				return -1;
 			break;
 		case OPT_ACCEPT_LOCK:

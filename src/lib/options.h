@@ -51,6 +51,7 @@ struct herd_options {
 	unsigned		 queue_depth;	/* pool: connected fds queued */
 	unsigned		 max_requests;	/* recycle a worker; 0 never */
 	unsigned		 max_conns;	/* live connections; 0 no cap */
+	unsigned		 timeout;	/* idle seconds; 0 never */
 	char			 user[OPT_NAMELEN];	/* --user; "" stay */
 	char			 group[OPT_NAMELEN];	/* --group; "" user's */
 };

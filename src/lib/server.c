@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -399,27 +400,80 @@ server_timeout_ms(const struct herd_server *srv)
 }
 
 /*
- * A worker thread's wait: signals stay blocked (the main thread takes
- * them); the owner's abort eventfd is what ends it.
+ * The idle deadline of a wait that began now: S seconds of --timeout
+ * (ts untouched and NULL when idle is 0, no limit).
+ */
+static const struct timespec *
+server_idle_deadline(unsigned idle, struct timespec *ts)
+{
+	if (idle == 0)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += idle;
+	return ts;
+}
+
+/* Milliseconds until the deadline for poll(2), rounded up; 0 if past. */
+static int
+server_ms_until(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec + 999999) / 1000000;
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/*
+ * The poll(2) timeout of a wait: the sooner of the drain deadline (when
+ * draining) and the idle deadline (when there is one); -1 for neither.
  */
 static int
-server_wait_fd_view(struct herd_server *srv, int fd, short events)
+server_wait_ms(const struct herd_server *srv, const struct timespec *idle)
+{
+	int drain = server_timeout_ms(srv), ms;
+
+	if (idle == NULL)
+		return drain;
+	ms = server_ms_until(idle);
+	return drain >= 0 && drain < ms ? drain : ms;
+}
+
+/*
+ * A worker thread's wait: signals stay blocked (the main thread takes
+ * them); the owner's abort eventfd is what ends it.  The owner moves
+ * to ABORT at the drain deadline, so that deadline reaches us too.
+ */
+static int
+server_wait_fd_view(struct herd_server *srv, int fd, short events,
+    const struct timespec *idle)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = fd, .events = events },
 		{ .fd = srv->owner->abortfd, .events = POLLIN },
 	};
+	int r;
 
 	for (;;) {
-		if (srv->state == SERVER_ABORT)
+		if (srv->state == SERVER_ABORT) {
+			errno = ECANCELED;
 			return 0;
-		if (poll(pfd, 2, -1) < 0) {
+		}
+		r = poll(pfd, 2, server_wait_ms(srv, idle));
+		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return 0;
+		}
 		if (pfd[1].revents != 0) {
 			srv->state = SERVER_ABORT;
+			errno = ECANCELED;
 			return 0;
 		}
 		if (pfd[0].revents != 0)
@@ -427,32 +481,54 @@ server_wait_fd_view(struct herd_server *srv, int fd, short events)
 	}
 }
 
-int
-server_wait_fd(struct herd_server *srv, int fd, short events)
+static int
+server_wait(struct herd_server *srv, int fd, short events, unsigned idle_s)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
-	struct timespec ts;
-	const struct timespec *left;
-	int r;
+	struct timespec idle_ts, ts;
+	const struct timespec *idle;
+	int ms, r;
 
+	idle = server_idle_deadline(idle_s, &idle_ts);
 	if (srv->owner != NULL)
-		return server_wait_fd_view(srv, fd, events);
+		return server_wait_fd_view(srv, fd, events, idle);
 	for (;;) {
-		if (srv->state == SERVER_ABORT)
-			return 0;
-		left = server_time_left(srv, &ts);
-		r = ppoll(&pfd, 1, left, sig_waitmask());
-		if (r > 0)
-			return 1;
-		if (r == 0) {
-			server_set_state(srv, SERVER_ABORT);
-			log_notice("shutdown timeout: closing connection");
+		if (srv->state == SERVER_ABORT) {
+			errno = ECANCELED;
 			return 0;
 		}
-		if (errno != EINTR)
+		ms = server_wait_ms(srv, idle);
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000;
+		r = ppoll(&pfd, 1, ms < 0 ? NULL : &ts, sig_waitmask());
+		if (r > 0)
+			return 1;
+		if (r == 0 && server_timeout_ms(srv) == 0) {
+			server_set_state(srv, SERVER_ABORT);
+			log_notice("shutdown timeout: closing connection");
+			errno = ECANCELED;
+			return 0;
+		}
+		if (r == 0 && idle != NULL && server_ms_until(idle) == 0) {
+			errno = ETIMEDOUT;
+			return 0;
+		}
+		if (r < 0 && errno != EINTR)
 			return -1;
 		server_signals(srv);
 	}
+}
+
+int
+server_wait_fd(struct herd_server *srv, int fd, short events)
+{
+	return server_wait(srv, fd, events, 0);
+}
+
+int
+server_wait_conn(struct herd_server *srv, int fd, short events)
+{
+	return server_wait(srv, fd, events, srv->opt->timeout);
 }
 
 int
@@ -527,15 +603,26 @@ server_accept_on(struct herd_server *srv, struct herd_listener *l,
 				    strerror(errno));
 			return 0;
 		}
-		log_err("accept on %s: %s", l->name, strerror(errno));
 		if (accept_exhausted(errno)) {
-			/* Let descriptors or memory come back first. */
-			struct timespec pause = { 0, 100 * 1000 * 1000 };
-
-			nanosleep(&pause, NULL);
+			/*
+			 * The client stays in the backlog and the listener
+			 * stays readable: the caller pauses rather than
+			 * spins (server_accept_backoff()), and we say so
+			 * once per episode, not ten times a second.
+			 */
+			if (!srv->accept_exhausted)
+				log_warn("accept on %s: %s: pausing accepts "
+				    "until some free up", l->name,
+				    strerror(errno));
+			srv->accept_exhausted = 1;
 			return 0;
 		}
+		log_err("accept on %s: %s", l->name, strerror(errno));
 		return -1;
+	}
+	if (srv->accept_exhausted) {
+		log_notice("accept on %s: accepting again", l->name);
+		srv->accept_exhausted = 0;
 	}
 	c->listener = l;
 	server_conn_names(srv, c);
@@ -543,6 +630,15 @@ server_accept_on(struct herd_server *srv, struct herd_listener *l,
 	    c->fd, c->addr.ss_family == AF_INET6 ? "[" : "", c->host,
 	    c->addr.ss_family == AF_INET6 ? "]" : "", c->serv, l->fd);
 	return 1;
+}
+
+void
+server_accept_backoff(const struct herd_server *srv)
+{
+	struct timespec pause = { 0, SERVER_ACCEPT_BACKOFF_MS * 1000000L };
+
+	if (srv->accept_exhausted)
+		nanosleep(&pause, NULL);
 }
 
 int
@@ -576,7 +672,10 @@ server_accept(struct herd_server *srv, struct herd_conn *c)
 		k = (srv->next + i) % n;
 		if (pfd[k].revents & (POLLIN | POLLERR | POLLHUP)) {
 			srv->next = (k + 1) % n;
-			return server_accept_on(srv, &srv->listeners[k], c);
+			if ((r = server_accept_on(srv, &srv->listeners[k],
+			    c)) == 0)
+				server_accept_backoff(srv);
+			return r;
 		}
 	}
 	return 0;

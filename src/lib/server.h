@@ -60,6 +60,7 @@ struct herd_server {
 	struct timespec			 deadline;	/* when DRAINING */
 	char				 role[32];	/* "master", ... */
 	struct scoreboard		*scoreboard;	/* process models */
+	int				 accept_exhausted; /* EMFILE... */
 	/*
 	 * Threads (server_threads_begin()): the thread that handles
 	 * signals writes drainfd once DRAINING and abortfd once
@@ -125,6 +126,14 @@ int	server_serve_iteratively(struct herd_server *, pthread_mutex_t *lock);
  */
 int	server_accept_on(struct herd_server *, struct herd_listener *l,
 	    struct herd_conn *c);
+/*
+ * After server_accept_on() returned 0: when it ran out of descriptors
+ * or memory (srv->accept_exhausted), sleep SERVER_ACCEPT_BACKOFF_MS so
+ * a still-readable listener is not retried in a busy loop.  An event
+ * loop takes its listeners out for that long instead.
+ */
+#define SERVER_ACCEPT_BACKOFF_MS	100
+void	server_accept_backoff(const struct herd_server *);
 /* Fill c's host, serv and name from c->addr (after accept, or passing). */
 void	server_conn_names(const struct herd_server *, struct herd_conn *c);
 
@@ -133,6 +142,12 @@ void	server_conn_names(const struct herd_server *, struct herd_conn *c);
  * aborting (or the drain deadline passed); -1 poll failed.
  */
 int	server_wait_fd(struct herd_server *, int fd, short events);
+/*
+ * The same for a connection's descriptor, which may also stay idle
+ * no longer than --timeout: 0 with errno ETIMEDOUT when it did (with
+ * ECANCELED when the server is aborting).
+ */
+int	server_wait_conn(struct herd_server *, int fd, short events);
 
 /*
  * Sleep until a signal comes (acted on as server_signals() does) or,

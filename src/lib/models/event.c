@@ -11,6 +11,11 @@
  * never in our heap.  Listeners and connections are level-triggered;
  * one read per readiness keeps a fast peer from starving the rest.
  *
+ * --timeout needs no timer per connection: a byte moved moves its
+ * connection to the front of the list, so the list runs from most to
+ * least recently active and the idle ones are found at its tail, and
+ * epoll_wait sleeps no longer than the oldest one has left.
+ *
  * The master (master.c) runs --workers such loops in as many
  * processes, all on the shared listeners; each keeps its scoreboard
  * row: accepting while it holds no connection, serving otherwise.
@@ -25,6 +30,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -47,19 +53,61 @@ struct ev_conn {
 	size_t			 off;		/* of out, sent */
 	uint32_t		 events;	/* registered */
 	int			 closing;	/* flush, then close */
+	long long		 active;	/* ms: last byte moved */
 	struct ev_conn		*prev, *next;
 };
 
 struct ev_loop {
 	struct herd_server	*srv;
 	int			 epfd;
-	struct ev_conn		*conns;
+	struct ev_conn		*conns;		/* most recently active first */
+	struct ev_conn		*oldest;	/* the list's tail */
 	size_t			 nconns;
 	struct ev_conn		*listeners;	/* one per srv listener */
 	int			 paused;	/* at --max-conns */
+	long long		 retry;		/* ms: accept again (EMFILE) */
 	unsigned		 slot;		/* scoreboard row */
 	unsigned char		 in[EV_CHUNK];
 };
+
+static long long
+ev_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+ev_unlink(struct ev_loop *lp, struct ev_conn *ec)
+{
+	if (ec->prev != NULL)
+		ec->prev->next = ec->next;
+	else
+		lp->conns = ec->next;
+	if (ec->next != NULL)
+		ec->next->prev = ec->prev;
+	else
+		lp->oldest = ec->prev;
+	ec->prev = ec->next = NULL;
+}
+
+/* A byte moved on ec: it goes to the front, the last to be idle. */
+static void
+ev_touch(struct ev_loop *lp, struct ev_conn *ec)
+{
+	ec->active = ev_now_ms();
+	if (lp->conns == ec)
+		return;
+	if (ec->prev != NULL)		/* else new: not in the list yet */
+		ev_unlink(lp, ec);
+	if ((ec->next = lp->conns) != NULL)
+		ec->next->prev = ec;
+	else
+		lp->oldest = ec;
+	lp->conns = ec;
+}
 
 /*
  * At --max-conns the listeners leave the epoll set's interest (they
@@ -95,22 +143,18 @@ ev_close(struct ev_loop *lp, struct ev_conn *ec)
 	scoreboard_add(sb, lp->slot, 0, ec->c.bytes_in, ec->c.bytes_out);
 	/* close() removes it from the epoll set. */
 	conn_close(&ec->c, ec->st, &ec->out);
-	if (ec->prev != NULL)
-		ec->prev->next = ec->next;
-	else
-		lp->conns = ec->next;
-	if (ec->next != NULL)
-		ec->next->prev = ec->prev;
+	ev_unlink(lp, ec);
 	if (--lp->nconns == 0 && lp->srv->state == SERVER_RUNNING)
 		scoreboard_set_state(sb, lp->slot, SB_ACCEPTING);
-	if (lp->paused && lp->nconns < lp->srv->opt->max_conns)
+	if (lp->paused && lp->retry == 0 &&
+	    lp->nconns < lp->srv->opt->max_conns)
 		ev_pause(lp, 0);
 	free(ec);
 }
 
 /* Send what is pending without blocking; -1 when the peer is gone. */
 static int
-ev_flush(struct ev_conn *ec)
+ev_flush(struct ev_loop *lp, struct ev_conn *ec)
 {
 	ssize_t n;
 
@@ -128,6 +172,7 @@ ev_flush(struct ev_conn *ec)
 		}
 		ec->off += (size_t)n;
 		ec->c.bytes_out += (unsigned long long)n;
+		ev_touch(lp, ec);
 	}
 	ec->off = ec->out.len = 0;
 	return 0;
@@ -144,7 +189,7 @@ ev_update(struct ev_loop *lp, struct ev_conn *ec)
 	struct epoll_event ev = { .data.ptr = ec };
 	size_t pending;
 
-	if (ev_flush(ec) < 0) {
+	if (ev_flush(lp, ec) < 0) {
 		ev_close(lp, ec);
 		return;
 	}
@@ -197,6 +242,7 @@ ev_read(struct ev_loop *lp, struct ev_conn *ec)
 		return;
 	}
 	ec->c.bytes_in += (unsigned long long)n;
+	ev_touch(lp, ec);
 	/* Keep the pending output at the front, so the buffer stays small. */
 	if (ec->off > 0) {
 		memmove(ec->out.data, ec->out.data + ec->off,
@@ -234,9 +280,7 @@ ev_open(struct ev_loop *lp, struct herd_conn *c)
 	}
 	ec->events = ev.events;
 	ev.data.ptr = ec;
-	if ((ec->next = lp->conns) != NULL)
-		ec->next->prev = ec;
-	lp->conns = ec;
+	ev_touch(lp, ec);
 	if (lp->nconns++ == 0 && lp->srv->state == SERVER_RUNNING)
 		scoreboard_set_state(lp->srv->scoreboard, lp->slot,
 		    SB_SERVING);
@@ -265,8 +309,15 @@ ev_accept(struct ev_loop *lp, struct herd_listener *l)
 			ev_pause(lp, 1);
 			break;
 		}
-		if (server_accept_on(lp->srv, l, &c) != 1)
+		if (server_accept_on(lp->srv, l, &c) != 1) {
+			/* Out of descriptors: the loop must not stall. */
+			if (lp->srv->accept_exhausted) {
+				lp->retry = ev_now_ms() +
+				    SERVER_ACCEPT_BACKOFF_MS;
+				ev_pause(lp, 1);
+			}
 			break;
+		}
 		ev_open(lp, &c);
 	}
 }
@@ -318,22 +369,74 @@ ev_unlisten(struct ev_loop *lp)
 	lp->listeners = NULL;
 }
 
+/*
+ * Close the connections idle for --timeout; how long epoll_wait may
+ * then sleep before the next one is due (-1: none can be).
+ */
+static int
+ev_sweep(struct ev_loop *lp)
+{
+	long long limit = (long long)lp->srv->opt->timeout * 1000, now;
+	struct ev_conn *ec;
+
+	if (limit == 0)
+		return -1;
+	now = ev_now_ms();
+	while ((ec = lp->oldest) != NULL && now - ec->active >= limit) {
+		log_debug("fd %d from %s: idle %u s, closing", ec->c.fd,
+		    ec->c.host, lp->srv->opt->timeout);
+		ev_close(lp, ec);
+	}
+	return ec == NULL ? -1 : (int)(ec->active + limit - now);
+}
+
+/* The sooner of two poll timeouts, -1 meaning never. */
+static int
+ev_sooner(int a, int b)
+{
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
+}
+
+/*
+ * After an accept ran out of descriptors the listeners sit out
+ * SERVER_ACCEPT_BACKOFF_MS; how long epoll_wait may sleep before they
+ * come back (-1: they are not out for that).
+ */
+static int
+ev_backoff(struct ev_loop *lp)
+{
+	unsigned max = lp->srv->opt->max_conns;
+	long long now;
+
+	if (lp->retry == 0)
+		return -1;
+	if ((now = ev_now_ms()) < lp->retry)
+		return (int)(lp->retry - now);
+	lp->retry = 0;
+	if (max == 0 || lp->nconns < max)
+		ev_pause(lp, 0);
+	return -1;
+}
+
 /* The loop until every connection is done or the server aborts. */
 static int
 ev_run(struct ev_loop *lp)
 {
 	struct herd_server *srv = lp->srv;
 	struct epoll_event evs[EV_BATCH];
-	int i, n;
+	int i, n, idle;
 
 	while (srv->state != SERVER_ABORT) {
+		idle = ev_sooner(ev_sweep(lp), ev_backoff(lp));
 		if (srv->state == SERVER_DRAINING) {
 			ev_unlisten(lp);
 			if (lp->nconns == 0)
 				break;
 		}
 		n = epoll_pwait(lp->epfd, evs, EV_BATCH,
-		    server_timeout_ms(srv), sig_waitmask());
+		    ev_sooner(server_timeout_ms(srv), idle), sig_waitmask());
 		if (n < 0) {
 			if (errno != EINTR) {
 				log_err("epoll_wait: %s", strerror(errno));
@@ -342,7 +445,7 @@ ev_run(struct ev_loop *lp)
 			server_signals(srv);
 			continue;
 		}
-		if (n == 0 && srv->state == SERVER_DRAINING) {
+		if (n == 0 && server_timeout_ms(srv) == 0) {
 			log_notice("shutdown timeout: closing %zu connections",
 			    lp->nconns);
 			server_set_state(srv, SERVER_ABORT);

@@ -252,9 +252,13 @@ passfd_wait(void *ctx, struct herd_server *srv,
 			passfd_read_worker(p, (unsigned)i);
 	for (i = 0; i < p->nl; i++)
 		if (p->pfd[i].revents != 0 && srv->state == SERVER_RUNNING &&
-		    passfd_any_idle(p) && server_accept_on(srv,
-		    &srv->listeners[i], &c) == 1)
-			passfd_hand_off(p, srv, &c);
+		    passfd_any_idle(p)) {
+			if (server_accept_on(srv, &srv->listeners[i],
+			    &c) == 1)
+				passfd_hand_off(p, srv, &c);
+			else
+				server_accept_backoff(srv);
+		}
 }
 
 /* Worker: the next descriptor from the master; 1, 0 none/EOF, -1. */

@@ -1,0 +1,412 @@
+/*
+ * test-limits.c - herdd against hostile clients and scarce descriptors:
+ * --timeout closes idle and slowloris connections in every model, and
+ * running out of descriptors pauses accepting without spinning.
+ *
+ * Every wait is a bounded poll; nothing sleeps a fixed time to "let
+ * the server get there".
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define SLOW_CONNS	100
+#define SLOW_GAP_MS	1500	/* > --timeout 1: each gap is idle */
+#define EXHAUST_CONNS	200
+
+static struct herdd d;
+
+static void
+stop_server(void)
+{
+	herdd_stop(&d, SIGKILL, 5000);
+}
+
+/* herdd under model with extra arguments (NULL-terminated, up to 6). */
+static void
+start(const char *model, const char *const *extra)
+{
+	const char *args[12] = { "--model", model, "-vv" };
+	char ready[64];
+	int n = 3;
+
+	while (extra != NULL && *extra != NULL && n < 11)
+		args[n++] = *extra++;
+	args[n] = NULL;
+	if (strcmp(model, "reuseport") != 0) {
+		herdd_start(&d, "echo", args);
+		return;
+	}
+	herdd_start_listen(&d, "echo", args);
+	snprintf(ready, sizeof ready, "listener on 127.0.0.1:%d", d.port[0]);
+	cr_assert(herdd_log_wait(&d, ready, 10000), "%s", herdd_log(&d));
+}
+
+/* A connection the server is serving (it echoed a byte); the fd. */
+static int
+served_client(void)
+{
+	char c;
+	int fd = client_connect(d.port[0]);
+
+	cr_assert_eq(client_roundtrip(fd, "x", 1, &c, 1, 5000), 1,
+	    "echo before going idle\n%s", herdd_log(&d));
+	return fd;
+}
+
+/* Wait up to ms for the server to close fd: 1 closed, 0 still open. */
+static int
+closed_within(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[64];
+	long long end = now_ms() + ms;
+	ssize_t n;
+
+	while (now_ms() < end) {
+		if (poll(&pfd, 1, (int)(end - now_ms())) <= 0)
+			continue;
+		n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+check_idle_closed(const char *model)
+{
+	const char *extra[] = { "--timeout", "1", NULL };
+	long long t0;
+	int fd;
+
+	start(model, extra);
+	fd = served_client();
+	t0 = now_ms();
+	cr_assert(closed_within(fd, 2000), "closed within 1+1 s\n%s",
+	    herdd_log(&d));
+	cr_assert_geq(now_ms() - t0, 900, "not before the timeout");
+	cr_assert(herdd_log_wait(&d, "idle 1 s, closing", 2000), "%s",
+	    herdd_log(&d));
+	close(fd);
+}
+
+static void
+check_timeout_0_keeps_open(const char *model)
+{
+	const char *extra[] = { "--timeout", "0", NULL };
+	char c;
+	int fd;
+
+	start(model, extra);
+	fd = served_client();
+	cr_assert_not(closed_within(fd, 1500), "still open after 1.5 s\n%s",
+	    herdd_log(&d));
+	cr_assert_eq(client_roundtrip(fd, "y", 1, &c, 1, 5000), 1);
+	close(fd);
+}
+
+/* A fresh normal client gets its echo; 1 or 0. */
+static int
+normal_client(void)
+{
+	char reply[8];
+	int fd = client_try_connect(d.port[0]);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = client_exchange(fd, "hello", 5, reply, sizeof reply, 1500);
+	close(fd);
+	return n == 5 && memcmp(reply, "hello", 5) == 0;
+}
+
+/* A normal client served within ms (its exchange waits that long). */
+static int
+normal_client_within(int ms)
+{
+	char reply[8];
+	int fd = client_try_connect(d.port[0]);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = client_exchange(fd, "hello", 5, reply, sizeof reply, ms);
+	close(fd);
+	return n == 5 && memcmp(reply, "hello", 5) == 0;
+}
+
+static int	count_in_log(const char *);
+
+/*
+ * SLOW_CONNS clients trickle a byte every SLOW_GAP_MS; all are closed
+ * about --timeout after their last byte, while a normal client is
+ * served every 100 ms throughout.
+ */
+static void
+check_slowloris(const char *model, const char *const *extra, int workers)
+{
+	int fd[SLOW_CONNS], open_n = SLOW_CONNS, served = 0, failed = 0, i;
+	int tick;
+	long long t0, next_byte, next_normal;
+	struct pollfd pfd;
+	char buf[16];
+
+	start(model, extra);
+	/* A worker that starts late would start a slow client's clock late. */
+	for (i = 0; i < 100 && count_in_log("started in slot") < workers; i++)
+		poll(NULL, 0, 100);
+	cr_assert_geq(count_in_log("started in slot"), workers, "%s",
+	    herdd_log(&d));
+	for (i = 0; i < SLOW_CONNS; i++) {
+		fd[i] = client_connect(d.port[0]);
+		cr_assert_eq(send(fd[i], "s", 1, MSG_NOSIGNAL), 1);
+	}
+	t0 = now_ms();
+	next_byte = t0 + SLOW_GAP_MS;
+	next_normal = t0;
+	while (open_n > 0 && now_ms() - t0 < 4000) {
+		if (now_ms() >= next_normal) {
+			if (normal_client())
+				served++;
+			else
+				failed++;
+			next_normal = now_ms() + 100;
+		}
+		tick = now_ms() >= next_byte;
+		for (i = 0; i < SLOW_CONNS; i++) {
+			if (fd[i] < 0)
+				continue;
+			pfd.fd = fd[i];
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, 0) == 1 &&
+			    recv(fd[i], buf, sizeof buf, MSG_DONTWAIT) <= 0) {
+				close(fd[i]);
+				fd[i] = -1;
+				open_n--;
+				continue;
+			}
+			if (tick)	/* the echo is read: it is still open */
+				send(fd[i], "s", 1, MSG_NOSIGNAL);
+		}
+		if (tick)
+			next_byte += SLOW_GAP_MS;
+		poll(NULL, 0, 10);
+	}
+	for (i = 0; i < SLOW_CONNS; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	cr_assert_eq(open_n, 0, "%d slowloris connections still open "
+	    "after 4 s\n%s", open_n, herdd_log(&d));
+	/* The last byte came by SLOW_GAP_MS: closed 1 s (+ slack) later. */
+	cr_assert_lt(now_ms() - t0, SLOW_GAP_MS + 1500, "closed at the "
+	    "timeout, not later");
+	cr_assert_eq(failed, 0, "normal client failed %d times (served %d)",
+	    failed, served);
+	cr_assert_geq(served, 5, "normal client served throughout");
+}
+
+/* utime + stime of pid and its children, in clock ticks. */
+static long
+cpu_ticks(pid_t pid)
+{
+	pid_t kids[64];
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	long total = 0;
+	int i, n;
+	FILE *f;
+
+	n = proc_children(pid, kids, 63);
+	if (n < 0)
+		n = 0;
+	kids[n++] = pid;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)kids[i]);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(buf, sizeof buf, f) != NULL &&
+		    (p = strrchr(buf, ')')) != NULL &&
+		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+		    "%*u %lu %lu", &ut, &st) == 2)
+			total += (long)(ut + st);
+		fclose(f);
+	}
+	return total;
+}
+
+static int
+count_in_log(const char *text)
+{
+	const char *p = herdd_log(&d);
+	int n = 0;
+
+	while ((p = strstr(p, text)) != NULL) {
+		n++;
+		p += strlen(text);
+	}
+	return n;
+}
+
+/*
+ * A connect that does not wait: beyond the backlog Linux drops the
+ * SYN and a blocking connect would retry for seconds.  The fd or -1.
+ */
+static int
+client_connect_nowait(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((unsigned short)port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0 &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * RLIMIT_NOFILE 64 and EXHAUST_CONNS clients that hold on: herdd
+ * pauses (CPU stays under 0.5 s over 2 s), says so once, and serves
+ * normally once the clients leave.  exhausts: the model runs out of
+ * descriptors (one holding a connection per worker never does).
+ */
+static void
+check_exhaustion(const char *model, const char *const *extra, int exhausts)
+{
+	int fd[EXHAUST_CONNS], i;
+	long hz = sysconf(_SC_CLK_TCK), before, used;
+
+	setenv("HARNESS_NOFILE", "64", 1);
+	start(model, extra);
+	unsetenv("HARNESS_NOFILE");
+	for (i = 0; i < EXHAUST_CONNS; i++)
+		fd[i] = client_connect_nowait(d.port[0]);
+	if (exhausts)
+		cr_assert(herdd_log_wait(&d, "pausing accepts", 5000), "%s",
+		    herdd_log(&d));
+	before = cpu_ticks(d.pid);
+	poll(NULL, 0, 2000);	/* the span CPU time is measured over */
+	used = cpu_ticks(d.pid) - before;
+	cr_assert_lt(used, hz / 2, "%ld ticks of CPU in 2 s: spinning\n%s",
+	    used, herdd_log(&d));
+	if (exhausts)
+		cr_assert_eq(count_in_log("pausing accepts"), 1,
+		    "logged once per episode\n%s", herdd_log(&d));
+	for (i = 0; i < EXHAUST_CONNS; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	for (i = 0; i < 50 && !normal_client(); i++)
+		poll(NULL, 0, 100);
+	cr_assert(i < 50, "served once the clients left\n%s", herdd_log(&d));
+	if (exhausts)
+		cr_assert(herdd_log_wait(&d, "accepting again", 2000), "%s",
+		    herdd_log(&d));
+}
+
+#define IDLE_TESTS(m)							\
+Test(m, idle_timeout_closes_idle_connection) { check_idle_closed(#m); } \
+Test(m, timeout_0_keeps_idle_connection_open)			\
+				{ check_timeout_0_keeps_open(#m); }
+
+TestSuite(iterative, .fini = stop_server, .timeout = 30);
+TestSuite(fork, .fini = stop_server, .timeout = 30);
+TestSuite(prefork, .fini = stop_server, .timeout = 30);
+TestSuite(passfd, .fini = stop_server, .timeout = 30);
+TestSuite(reuseport, .fini = stop_server, .timeout = 30);
+TestSuite(thread, .fini = stop_server, .timeout = 30);
+TestSuite(prethread, .fini = stop_server, .timeout = 30);
+TestSuite(pool, .fini = stop_server, .timeout = 30);
+TestSuite(hybrid, .fini = stop_server, .timeout = 30);
+TestSuite(event, .fini = stop_server, .timeout = 30);
+
+IDLE_TESTS(iterative)
+IDLE_TESTS(fork)
+IDLE_TESTS(prefork)
+IDLE_TESTS(passfd)
+IDLE_TESTS(reuseport)
+IDLE_TESTS(thread)
+IDLE_TESTS(prethread)
+IDLE_TESTS(pool)
+IDLE_TESTS(hybrid)
+IDLE_TESTS(event)
+
+/*
+ * iterative serves one client at a time: a slowloris client holds the
+ * server only until --timeout, then the next client is served.
+ */
+Test(iterative, slowloris_holds_the_server_only_until_timeout)
+{
+	const char *extra[] = { "--timeout", "1", NULL };
+	long long t0;
+	int slow;
+
+	start("iterative", extra);
+	slow = served_client();
+	t0 = now_ms();
+	cr_assert(normal_client_within(3000), "served after the slow one\n%s",
+	    herdd_log(&d));
+	cr_assert_geq(now_ms() - t0, 900, "waited for the timeout");
+	cr_assert(closed_within(slow, 1000), "slow client closed");
+	close(slow);
+}
+
+/* Enough workers for every slow client plus the normal one. */
+#define SLOW_ARGS(...)						\
+	((const char *const []){ "--timeout", "1", __VA_ARGS__, NULL })
+
+Test(fork, slowloris_closed_at_timeout_while_serving)
+{
+	check_slowloris("fork", SLOW_ARGS("-v"), 0);
+}
+Test(prefork, slowloris_closed_at_timeout_while_serving)
+{
+	check_slowloris("prefork", SLOW_ARGS("-w", "110"), 110);
+}
+Test(thread, slowloris_closed_at_timeout_while_serving)
+{
+	check_slowloris("thread", SLOW_ARGS("-v"), 0);
+}
+Test(pool, slowloris_closed_at_timeout_while_serving)
+{
+	check_slowloris("pool", SLOW_ARGS("-t", "128"), 0);
+}
+Test(event, slowloris_closed_at_timeout_while_serving)
+{
+	check_slowloris("event", SLOW_ARGS("-w", "1"), 1);
+}
+
+Test(prefork, descriptor_exhaustion_queues_without_spinning)
+{
+	check_exhaustion("prefork", (const char *const []){ "-w", "2", NULL },
+	    0);
+}
+Test(pool, descriptor_exhaustion_pauses_without_spinning)
+{
+	check_exhaustion("pool", NULL, 1);
+}
+Test(thread, descriptor_exhaustion_pauses_without_spinning)
+{
+	check_exhaustion("thread", (const char *const []){ "-w", "1", NULL },
+	    1);
+}
+Test(event, descriptor_exhaustion_pauses_without_spinning)
+{
+	check_exhaustion("event", (const char *const []){ "-w", "1", NULL },
+	    1);
+}
