@@ -239,6 +239,22 @@ herdd_start_listen(struct herdd *d, const char *handlers,
 	}
 }
 
+void
+herdd_start_model(struct herdd *d, const char *model, const char *fdnames,
+    const char *const *args, int timeout_ms)
+{
+	char ready[64];
+
+	if (strcmp(model, "reuseport") != 0) {
+		herdd_start(d, fdnames, args);
+		return;
+	}
+	herdd_start_listen(d, fdnames, args);
+	snprintf(ready, sizeof ready, "listener on 127.0.0.1:%d",
+	    d->port[d->nports - 1]);
+	cr_assert(herdd_log_wait(d, ready, timeout_ms), "%s", herdd_log(d));
+}
+
 int
 herdd_wait(struct herdd *d, int timeout_ms)
 {

@@ -40,6 +40,14 @@ void	herdd_start(struct herdd *, const char *fdnames, const char *const *args);
 void	herdd_start_listen(struct herdd *, const char *handlers,
 	    const char *const *args);
 /*
+ * Start herdd for model with args (which name the model themselves):
+ * herdd_start(), except for reuseport, which cannot take passed
+ * sockets: it gets herdd_start_listen(), and this waits up to
+ * timeout_ms until a worker listens on the last port.
+ */
+void	herdd_start_model(struct herdd *, const char *model,
+	    const char *fdnames, const char *const *args, int timeout_ms);
+/*
  * Start cmd (a NULL-terminated argv; cmd[0] is looked up on PATH) the
  * way herdd_start() starts herdd, with no sockets passed: for wrappers
  * such as systemd-socket-activate that exec herdd in turn.

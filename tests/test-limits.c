@@ -38,19 +38,12 @@ static void
 start(const char *model, const char *const *extra)
 {
 	const char *args[12] = { "--model", model, "-vv" };
-	char ready[64];
 	int n = 3;
 
 	while (extra != NULL && *extra != NULL && n < 11)
 		args[n++] = *extra++;
 	args[n] = NULL;
-	if (strcmp(model, "reuseport") != 0) {
-		herdd_start(&d, "echo", args);
-		return;
-	}
-	herdd_start_listen(&d, "echo", args);
-	snprintf(ready, sizeof ready, "listener on 127.0.0.1:%d", d.port[0]);
-	cr_assert(herdd_log_wait(&d, ready, 10000), "%s", herdd_log(&d));
+	herdd_start_model(&d, model, "echo", args, 10000);
 }
 
 /* A connection the server is serving (it echoed a byte); the fd. */

@@ -54,20 +54,12 @@ static void
 start_args(const char *model, const char *fdnames, const char *const *extra)
 {
 	const char *args[32] = { "--model", model };
-	char ready[64];
 	int n = 2;
 
 	while (*extra != NULL && n < 31)
 		args[n++] = *extra++;
 	args[n] = NULL;
-	if (strcmp(model, "reuseport") != 0) {
-		herdd_start(&d, fdnames, args);
-		return;
-	}
-	herdd_start_listen(&d, fdnames, args);
-	snprintf(ready, sizeof ready, "listener on 127.0.0.1:%d",
-	    d.port[d.nports - 1]);
-	cr_assert(herdd_log_wait(&d, ready, T_WAIT), "%s", herdd_log(&d));
+	herdd_start_model(&d, model, fdnames, args, T_WAIT);
 }
 
 #define START(model, fdnames, ...)					\

@@ -42,20 +42,12 @@ static void
 start(const char *model, const char *fdnames, const char *extra)
 {
 	const char *args[8] = { "--model", model, "-v" };
-	char ready[64];
 	int n = 3;
 
 	if (extra != NULL)
 		args[n++] = extra;
 	args[n] = NULL;
-	if (strcmp(model, "reuseport") != 0) {
-		herdd_start(&d, fdnames, args);
-		return;
-	}
-	herdd_start_listen(&d, fdnames, args);
-	snprintf(ready, sizeof ready, "listener on 127.0.0.1:%d",
-	    d.port[d.nports - 1]);
-	cr_assert(herdd_log_wait(&d, ready, 10000), "%s", herdd_log(&d));
+	herdd_start_model(&d, model, fdnames, args, 10000);
 }
 
 static void
