@@ -220,8 +220,9 @@ proxy_v1(const unsigned char *b, size_t len, struct proxy_header *out,
 	char line[PROXY_V1_MAX + 1];
 	int n;
 
-	if ((n = v1_scan(b, len, err, errlen)) <= 0)
-		return n;
+	/* A found line is at least its CRLF long; below that: the verdict. */
+	if ((n = v1_scan(b, len, err, errlen)) < 2)
+		return n < 0 ? PROXY_ERROR : PROXY_NEED_MORE;
 	memcpy(line, b, (size_t)n - 2);
 	line[n - 2] = '\0';
 	return v1_parse(line, out, err, errlen) < 0 ? PROXY_ERROR : n;
