@@ -286,6 +286,7 @@ api_sock_port(int fd)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 
+	memset(&ss, 0, sizeof ss);	/* an unnamed socket fills in nothing */
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return -1;
 	if (ss.ss_family == AF_INET)

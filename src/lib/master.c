@@ -208,6 +208,7 @@ master_note_death(struct master *m, const struct master_child *k,
     int status)
 {
 	struct timespec now = now_mono();
+	unsigned n;
 	long delay;
 
 	if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
@@ -216,8 +217,10 @@ master_note_death(struct master *m, const struct master_child *k,
 		return;
 	}
 	m->fails++;
-	delay = (long)MASTER_BACKOFF_MIN_MS <<
-	    (m->fails < 8 ? m->fails - 1 : 7);
+	/* MIN, doubled per further quick death, up to MAX. */
+	delay = MASTER_BACKOFF_MIN_MS;
+	for (n = 1; n < m->fails && delay < MASTER_BACKOFF_MAX_MS; n++)
+		delay *= 2;
 	if (delay > MASTER_BACKOFF_MAX_MS)
 		delay = MASTER_BACKOFF_MAX_MS;
 	m->respawn_at = now;

@@ -176,7 +176,7 @@ v1_split(char *p, char *field[4], char *err, size_t errlen)
 static int
 v1_parse(char *line, struct proxy_header *out, char *err, size_t errlen)
 {
-	char *proto = line + V1_PREFIXLEN, *field[4];
+	char *proto = line + V1_PREFIXLEN, *field[4] = { "", "", "", "" };
 	unsigned char addr[2][16], port[2][2];
 	size_t word = strcspn(proto, " ");
 	int af, i;

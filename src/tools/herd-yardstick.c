@@ -93,6 +93,7 @@ main(int argc, char **argv)
 	for (;;) {
 		if ((n = epoll_wait(ep, evs, 256, -1)) < 0 && errno != EINTR) {
 			perror("herd-yardstick: epoll_wait");
+			free(buf);
 			return EX_OSERR;
 		}
 		for (i = 0; i < n; i++) {

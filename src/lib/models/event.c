@@ -82,13 +82,14 @@ ev_now_ms(void)
 static void
 ev_unlink(struct ev_loop *lp, struct ev_conn *ec)
 {
+	/* By identity, not by neighbours: harmless on an unlinked ec. */
 	if (ec->prev != NULL)
 		ec->prev->next = ec->next;
-	else
-		lp->conns = ec->next;
 	if (ec->next != NULL)
 		ec->next->prev = ec->prev;
-	else
+	if (lp->conns == ec)
+		lp->conns = ec->next;
+	if (lp->oldest == ec)
 		lp->oldest = ec->prev;
 	ec->prev = ec->next = NULL;
 }

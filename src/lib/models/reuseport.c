@@ -235,6 +235,7 @@ reuseport_specs(struct herd_server *srv, struct reuseport_spec *spec)
 
 	for (i = 0; i < srv->nlisteners; i++) {
 		len = sizeof ss;
+		memset(&ss, 0, sizeof ss);
 		if (getsockname(srv->listeners[i].fd, (struct sockaddr *)&ss,
 		    &len) < 0) {
 			log_err("reuseport: %s: %s", srv->listeners[i].name,
