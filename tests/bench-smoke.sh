@@ -4,7 +4,7 @@
 # reply byte is wrong.  The full comparison is `make bench`, not a test.
 out=$(mktemp -d "${TMPDIR:-/tmp}/herd-bench-smoke.XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT
-echo "1..3"
+echo "1..4"
 if timeout 120 "${srcdir:-.}/src/tools/herd-bench" --quick \
     --servers yardstick --out "$out" >"$out/log" 2>&1; then
 	echo "ok 1 - herd-bench --quick exits 0"
@@ -24,4 +24,15 @@ if grep -q "idle 10000" "$out/targets.txt" 2>/dev/null; then
 	echo "ok 3 - targets.txt written"
 else
 	echo "not ok 3 - targets.txt written"
+fi
+# --workloads narrows the run to the named workloads.
+"${srcdir:-.}/src/tools/herd-bench" --quick --servers yardstick \
+    --workloads "pp-1x64" --out "$out/w" >"$out/wlog" 2>&1
+got=$(awk -F, 'NR > 1 { print $2 }' "$out/w/results.csv" 2>/dev/null |
+    tr '\n' ' ')
+if [ "$got" = "pp-1x64 " ]; then
+	echo "ok 4 - --workloads runs only the workloads named"
+else
+	echo "not ok 4 - --workloads runs only the workloads named (got '$got')"
+	sed 's/^/# /' "$out/wlog"
 fi
