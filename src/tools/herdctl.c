@@ -180,13 +180,18 @@ herdctl_request(const char *path, const char *line, struct herd_buf *body)
 	body->len = 0;
 	if ((fd = herdctl_connect(path, &rc)) < 0)
 		return rc;
-	if (herdctl_send(fd, line) < 0 || herdctl_send(fd, "\n") < 0) {
+	/*
+	 * herdd may answer and close before reading (a refusal): a failed
+	 * send is no verdict while its reply can still be read.
+	 */
+	if ((herdctl_send(fd, line) < 0 || herdctl_send(fd, "\n") < 0) &&
+	    errno != EPIPE && errno != ECONNRESET) {
 		fprintf(stderr, "herdctl: %s: send: %s\n", path,
 		    strerror(errno));
 		close(fd);
-		return errno == EPIPE || errno == ECONNRESET ? EX_PROTOCOL :
-		    EX_UNAVAILABLE;
+		return EX_UNAVAILABLE;
 	}
+	shutdown(fd, SHUT_WR);
 	rc = herdctl_read_all(fd, body);
 	close(fd);
 	if (rc < 0 || body->len == 0 || body->data[body->len - 1] != '\n' ||
