@@ -144,6 +144,24 @@ json_totals(struct totals *t)
 	    &t->workers, &t->served, &t->active, &t->in, &t->out) == 5;
 }
 
+/*
+ * Poll until the scoreboard shows want workers: a worker takes its row
+ * just after the fork, so proc_children() may count it a bit sooner.
+ */
+static int
+wait_rows(unsigned want)
+{
+	long long end = now_ms() + T_WAIT;
+	struct totals t;
+
+	do {
+		if (json_totals(&t) && t.workers == want)
+			return 1;
+		nap(10);
+	} while (now_ms() < end);
+	return 0;
+}
+
 /* Poll until herdd has want workers. */
 static int
 wait_workers(int want, pid_t *kids)
@@ -236,6 +254,7 @@ Test(control, status_counts_match_traffic_sent)
 
 	START("prefork", "-w", "2");
 	cr_assert(wait_workers(2, kids));
+	cr_assert(wait_rows(2));
 	fill_pattern(msg, sizeof msg, 7);
 	for (i = 0; i < NCONN; i++) {
 		fd = client_connect(d.port[0]);
@@ -273,6 +292,7 @@ Test(control, status_json_names_every_field)
 
 	START("passfd", "-w", "2");
 	cr_assert(wait_workers(2, kids));
+	cr_assert(wait_rows(2));
 	cr_assert(ctl("status json", reply, sizeof reply) > 0);
 	cr_assert_eq(reply[0], '{', "%s", reply);
 	cr_assert(strstr(reply, "}\nok\n") != NULL, "%s", reply);
@@ -597,6 +617,7 @@ Test(control, herdctl_top_prints_the_frames_asked_for)
 
 	START("event", "-w", "2");
 	cr_assert(wait_workers(2, kids));
+	cr_assert(wait_rows(2));
 	cr_assert_eq(HERDCTL(out, "--control", sock_path, "top",
 	    "--iterations", "2"), EX_OK, "%s", out);
 	for (p = out; (p = strstr(p, "herdd ")) != NULL; p++)
