@@ -235,13 +235,16 @@ master_note_death(struct master *m, const struct master_child *k,
 	    "spawn in %ld ms", m->fails, delay);
 }
 
-/* Keep a dead worker's counts for the totals the control reports. */
+/*
+ * Keep a dead worker's counts for the totals the control reports; not
+ * when it died before taking its row (the row is a predecessor's).
+ */
 static void
-master_count_gone(struct master *m, unsigned slot)
+master_count_gone(struct master *m, unsigned slot, pid_t pid)
 {
 	struct scoreboard_row r;
 
-	if (scoreboard_read(m->srv->scoreboard, slot, &r) < 0)
+	if (scoreboard_read(m->srv->scoreboard, slot, &r) < 0 || r.pid != pid)
 		return;
 	m->gone_served += r.accepted;
 	m->gone_in += r.bytes_in;
@@ -280,7 +283,7 @@ master_reap(struct master *m)
 		}
 		if (m->ops->gone != NULL)
 			m->ops->gone(m->ops->ctx, i);
-		master_count_gone(m, i);
+		master_count_gone(m, i, pid);
 		scoreboard_release(m->srv->scoreboard, i);
 		memset(k, 0, sizeof *k);
 	}
