@@ -40,6 +40,7 @@ check_page() {
 check_page "$herdd8" "$HERDD"
 check_page "$abs_top_builddir/man/herd-client.1" "$HERD_BIN/herd-client"
 check_page "$abs_top_builddir/man/herd-load.1" "$HERD_BIN/herd-load"
+check_page "$abs_top_builddir/man/herdctl.1" "$HERD_BIN/herdctl"
 check_page "$abs_top_builddir/man/herd-bench.1" \
     "$abs_top_srcdir/src/tools/herd-bench"
 
@@ -63,7 +64,7 @@ if command -v groff >/dev/null 2>&1; then
 else
 	ok "# SKIP groff is not installed"
 fi
-for pg in herd-client.1 herd-load.1 herd-bench.1; do
+for pg in herd-client.1 herd-load.1 herd-bench.1 herdctl.1; do
 	if ! command -v groff >/dev/null 2>&1; then
 		ok "# SKIP groff is not installed"
 	elif out=$(groff -man -ww -z "$abs_top_builddir/man/$pg" 2>&1) &&

@@ -183,6 +183,32 @@ Test(options, accept_lock_kinds)
 	cr_assert(strstr(err, "bad --accept-lock 'spin'") != NULL, "%s", err);
 }
 
+Test(options, control_takes_a_socket_path_for_master_models)
+{
+	char longpath[200];
+
+	cr_assert_eq(PARSE("--model", "prefork", "--control", "/run/h.sock"),
+	    0);
+	cr_assert_str_eq(opt.control, "/run/h.sock");
+	cr_assert_eq(PARSE("--model", "event"), 0);
+	cr_assert_str_eq(opt.control, "");
+	memset(longpath, 'a', sizeof longpath - 1);
+	longpath[sizeof longpath - 1] = '\0';
+	cr_assert_eq(PARSE("--model", "prefork", "--control", longpath), -1);
+	cr_assert(strstr(err, "bad --control") != NULL, "%s", err);
+	cr_assert_eq(PARSE("--model", "prefork", "--control", ""), -1);
+}
+
+Test(options, control_is_refused_without_a_master)
+{
+	cr_assert_eq(PARSE("--model", "thread", "--control", "/tmp/s"), -1);
+	cr_assert(strstr(err, "--control needs a model with a master") !=
+	    NULL, "%s", err);
+	cr_assert_eq(PARSE("--model", "prefork", "-X", "--control", "/tmp/s"),
+	    -1);
+	cr_assert(strstr(err, "not -X") != NULL, "%s", err);
+}
+
 static struct listen_spec ls;
 
 static int

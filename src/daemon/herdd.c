@@ -4,7 +4,8 @@
  *
  * Only this file prints to the user and picks exit codes (sysexits):
  * 64 bad usage, 69 a listener could not be had, 71 a system error,
- * 77 --user could not be become.
+ * 73 the --control socket could not be made, 77 --user could not be
+ * become.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "control.h"
 #include "herd.h"
 #include "log.h"
 #include "notify.h"
@@ -83,10 +85,23 @@ main(int argc, char **argv)
 		options_free(&opt);
 		return rc;
 	}
+	/*
+	 * The control socket is made before --user drops root, so it can
+	 * go where root alone may write (/run/herd); it serves root and
+	 * the user that started herdd, not the one it becomes.
+	 */
+	if (*opt.control != '\0' && (rc = control_open(&srv.control,
+	    opt.control, err, sizeof err)) != 0) {
+		fprintf(stderr, "herdd: %s\n", err);
+		server_free(&srv);
+		options_free(&opt);
+		return rc;
+	}
 	/* Bound: root, if we had it, is no longer needed. */
 	if (*opt.user != '\0' && priv_drop(opt.user,
 	    *opt.group != '\0' ? opt.group : NULL, err, sizeof err) < 0) {
 		fprintf(stderr, "herdd: %s\n", err);
+		control_close(srv.control, 1);
 		server_free(&srv);
 		options_free(&opt);
 		return EX_NOPERM;
@@ -95,6 +110,7 @@ main(int argc, char **argv)
 	    srv.model->name, srv.nlisteners, srv.nlisteners == 1 ? "" : "s");
 	rc = server_run(&srv);
 	notify_stopping();	/* once: after an error too */
+	control_close(srv.control, 1);
 	log_notice("stopped");
 	server_free(&srv);
 	options_free(&opt);

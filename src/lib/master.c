@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "acceptlock.h"
+#include "control.h"
 #include "log.h"
 #include "master.h"
 #include "notify.h"
@@ -60,6 +61,9 @@ struct master {
 	int			 unready;	/* READY=1 is owed (notify.h) */
 	unsigned		 told_serving;	/* in the last STATUS= */
 	unsigned		 told_gen;
+	struct timespec		 started;
+	/* What workers now gone had counted, for the control's totals. */
+	unsigned long long	 gone_served, gone_in, gone_out;
 };
 
 static void
@@ -128,6 +132,8 @@ master_child_setup(struct master *m, unsigned slot, pid_t master)
 		_exit(EX_OSERR);
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		sig_take(sigs[i]);
+	control_close(srv->control, 0);		/* the master's alone */
+	srv->control = NULL;
 	srv->state = SERVER_RUNNING;
 	snprintf(srv->role, sizeof srv->role, "worker %ld", (long)getpid());
 	scoreboard_claim(srv->scoreboard, slot, getpid(), m->gen);
@@ -229,6 +235,22 @@ master_note_death(struct master *m, const struct master_child *k,
 	    "spawn in %ld ms", m->fails, delay);
 }
 
+/*
+ * Keep a dead worker's counts for the totals the control reports; not
+ * when it died before taking its row (the row is a predecessor's).
+ */
+static void
+master_count_gone(struct master *m, unsigned slot, pid_t pid)
+{
+	struct scoreboard_row r;
+
+	if (scoreboard_read(m->srv->scoreboard, slot, &r) < 0 || r.pid != pid)
+		return;
+	m->gone_served += r.accepted;
+	m->gone_in += r.bytes_in;
+	m->gone_out += r.bytes_out;
+}
+
 static void
 master_reap(struct master *m)
 {
@@ -261,6 +283,7 @@ master_reap(struct master *m)
 		}
 		if (m->ops->gone != NULL)
 			m->ops->gone(m->ops->ctx, i);
+		master_count_gone(m, i, pid);
 		scoreboard_release(m->srv->scoreboard, i);
 		memset(k, 0, sizeof *k);
 	}
@@ -465,16 +488,64 @@ master_timeout(const struct master *m, struct timespec *out)
 	return out;
 }
 
+/* What the control socket reports. */
+static void
+master_view(const struct master *m, struct control_view *v)
+{
+	memset(v, 0, sizeof *v);
+	v->model = m->srv->model->name;
+	v->pid = getpid();
+	v->generation = m->gen;
+	v->wanted = m->want;
+	v->running = m->srv->state == SERVER_RUNNING;
+	v->started_ms = (long long)m->started.tv_sec * 1000 +
+	    m->started.tv_nsec / 1000000;
+	v->sb = m->srv->scoreboard;
+	v->gone_served = m->gone_served;
+	v->gone_in = m->gone_in;
+	v->gone_out = m->gone_out;
+}
+
+/* The sooner of timeout and the control clients' next deadline. */
+static const struct timespec *
+master_control_timeout(const struct master *m, const struct timespec *timeout,
+    struct timespec *out)
+{
+	long long ms = control_timeout_ms(m->srv->control);
+
+	if (ms < 0)
+		return timeout;
+	ms++;		/* wake after the deadline, not just before */
+	if (timeout != NULL && ((long long)timeout->tv_sec * 1000 +
+	    timeout->tv_nsec / 1000000) < ms)
+		return timeout;
+	out->tv_sec = (time_t)(ms / 1000);
+	out->tv_nsec = (long)(ms % 1000) * 1000000L;
+	return out;
+}
+
+/*
+ * Sleep until a signal, a timer or a control client; the control
+ * socket's descriptors ride along in the model's own wait, if any.
+ */
 static void
 master_wait(struct master *m)
 {
-	struct timespec ts;
+	struct pollfd pfd[CONTROL_NPOLL];
+	struct control_view v;
+	struct timespec ts, cts;
 	const struct timespec *timeout = master_timeout(m, &ts);
+	size_t n = control_pollfds(m->srv->control, pfd);
 
+	timeout = master_control_timeout(m, timeout, &cts);
 	if (m->ops->wait != NULL)
-		m->ops->wait(m->ops->ctx, m->srv, timeout);
+		m->ops->wait(m->ops->ctx, m->srv, timeout, pfd, n);
 	else
-		ppoll(NULL, 0, timeout, sig_waitmask());
+		ppoll(pfd, n, timeout, sig_waitmask());	/* EINTR: revents 0 */
+	if (m->srv->control != NULL) {
+		master_view(m, &v);
+		control_serve(m->srv->control, pfd, n, &v);
+	}
 }
 
 int
@@ -507,6 +578,7 @@ master_run_ops(struct herd_server *srv, unsigned nworkers,
 	m.want = nworkers < 1 ? 1 : nworkers > MASTER_MAX_WORKERS ?
 	    MASTER_MAX_WORKERS : nworkers;
 	m.respawn_at = now_mono();
+	m.started = now_mono();
 	if ((m.kids = calloc(m.nslots, sizeof *m.kids)) == NULL) {
 		log_err("master: out of memory");
 		scoreboard_destroy(srv->scoreboard);

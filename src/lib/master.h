@@ -18,6 +18,8 @@
 #ifndef HERD_MASTER_H
 #define HERD_MASTER_H
 
+#include <poll.h>
+#include <stddef.h>
 #include <time.h>
 
 #include "server.h"
@@ -54,11 +56,14 @@ struct master_ops {
 	void	(*gone)(void *ctx, unsigned slot);
 	/*
 	 * Master: sleep until a signal comes or timeout passes (NULL:
-	 * forever), doing the model's own work on the way.  Default: a
-	 * bare ppoll() with the signals let in.
+	 * forever), doing the model's own work on the way.  Poll the
+	 * nextra descriptors in extra too (the control socket's; the
+	 * master serves them) and set their revents (0 when ppoll
+	 * failed).  Default: a ppoll() of extra with the signals let in.
 	 */
 	void	(*wait)(void *ctx, struct herd_server *,
-		    const struct timespec *timeout);
+		    const struct timespec *timeout, struct pollfd *extra,
+		    size_t nextra);
 };
 
 int	master_run_ops(struct herd_server *, unsigned nworkers,

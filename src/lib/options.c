@@ -48,6 +48,10 @@ const char options_usage[] =
 "                             written) for S seconds (default: 0, never)\n"
 "      --user USER            after binding, drop root and run as USER\n"
 "      --group GROUP          with --user: run as GROUP (default: USER's)\n"
+"      --control PATH         serve herdctl on a Unix socket at PATH (mode\n"
+"                             0600; root and the starting user only);\n"
+"                             models with a master process only: prefork,\n"
+"                             passfd, reuseport, hybrid, event (not -X)\n"
 "  -X                         single process: serve in the master (debug)\n"
 "  -v, --verbose              more log (-v connections, -vv debug)\n"
 "  -q, --quiet                log errors only\n"
@@ -72,6 +76,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_USER,
 	OPT_GROUP,
+	OPT_CONTROL,
 };
 
 static const struct option options_long[] = {
@@ -90,6 +95,7 @@ static const struct option options_long[] = {
 	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
 	{ "user",		required_argument,	NULL, OPT_USER },
 	{ "group",		required_argument,	NULL, OPT_GROUP },
+	{ "control",		required_argument,	NULL, OPT_CONTROL },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "list-models",	no_argument,		NULL, OPT_LIST_MODELS },
@@ -362,6 +368,15 @@ options_parse(struct herd_options *o, int argc, char **argv,
 				return -1;
 			}
 			break;
+		case OPT_CONTROL:
+			if (copy_field(o->control, sizeof o->control, optarg,
+			    strlen(optarg)) < 0 || *optarg == '\0') {
+				snprintf(err, errlen, "bad --control '%s': "
+				    "expected a path of 1 to %zu bytes",
+				    optarg, sizeof o->control - 1);
+				return -1;
+			}
+			break;
 		case OPT_IPV6_ONLY:	o->v6only = 1; break;
 		case OPT_RESOLVE:	o->resolve = 1; break;
 		case 'X':		o->single = 1; break;
@@ -397,6 +412,14 @@ options_parse(struct herd_options *o, int argc, char **argv,
 	}
 	if (o->verbosity > 2)
 		o->verbosity = 2;
+	if (*o->control != '\0' && (o->single ||
+	    !model_find(o->model)->supervised)) {
+		snprintf(err, errlen, "--control needs a model with a master "
+		    "process (prefork, passfd, reuseport, hybrid, event), "
+		    "not %s%s", o->single ? "-X" : "model ",
+		    o->single ? "" : o->model);
+		return -1;
+	}
 	if (*o->group != '\0' && *o->user == '\0') {
 		snprintf(err, errlen, "--group needs --user");
 		return -1;

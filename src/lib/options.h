@@ -14,6 +14,7 @@
 #define OPT_SERVLEN	64
 #define OPT_NAMELEN	64
 #define OPT_ERRLEN	512
+#define OPT_PATHLEN	108	/* a Unix socket's sun_path */
 
 struct listen_spec {
 	char	host[OPT_HOSTLEN];	/* "" for the wildcard */
@@ -54,6 +55,7 @@ struct herd_options {
 	unsigned		 timeout;	/* idle seconds; 0 never */
 	char			 user[OPT_NAMELEN];	/* --user; "" stay */
 	char			 group[OPT_NAMELEN];	/* --group; "" user's */
+	char			 control[OPT_PATHLEN];	/* --control; "" none */
 };
 
 const char *accept_lock_name(enum accept_lock);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "log.h"
 #include "scoreboard.h"
@@ -25,6 +26,7 @@ struct scoreboard_slot {
 	_Atomic long long		active;
 	_Atomic unsigned long long	bytes_in;
 	_Atomic unsigned long long	bytes_out;
+	_Atomic long long		started_ms;
 };
 
 struct scoreboard {
@@ -78,7 +80,11 @@ scoreboard_claim(struct scoreboard *sb, unsigned slot, pid_t pid,
     unsigned gen)
 {
 	struct scoreboard_slot *s = &sb->slot[slot];
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	atomic_store(&s->started_ms, (long long)ts.tv_sec * 1000 +
+	    ts.tv_nsec / 1000000);
 	atomic_store(&s->accepted, 0);
 	atomic_store(&s->active, 0);
 	atomic_store(&s->bytes_in, 0);
@@ -152,6 +158,7 @@ scoreboard_read(const struct scoreboard *sb, unsigned slot,
 	r->active = active > 0 ? (unsigned long long)active : 0;
 	r->bytes_in = atomic_load(&s->bytes_in);
 	r->bytes_out = atomic_load(&s->bytes_out);
+	r->started_ms = atomic_load(&s->started_ms);
 	return 0;
 }
 

@@ -37,6 +37,7 @@ struct scoreboard_row {
 	unsigned long long	active;		/* connections open */
 	unsigned long long	bytes_in;
 	unsigned long long	bytes_out;
+	long long		started_ms;	/* claimed, CLOCK_MONOTONIC */
 };
 
 struct scoreboard;

@@ -20,6 +20,7 @@
 
 struct herd_options;
 struct scoreboard;
+struct control;
 
 /* A listening descriptor: bound once by the master, or inherited. */
 struct herd_listener {
@@ -60,6 +61,7 @@ struct herd_server {
 	struct timespec			 deadline;	/* when DRAINING */
 	char				 role[32];	/* "master", ... */
 	struct scoreboard		*scoreboard;	/* process models */
+	struct control			*control;	/* --control; master */
 	int				 accept_exhausted; /* EMFILE... */
 	/*
 	 * Threads (server_threads_begin()): the thread that handles
@@ -77,6 +79,7 @@ struct herd_model {
 	const char	*name;
 	const char	*summary;
 	int		(*run)(struct herd_server *);	/* an EX_ code */
+	int		supervised;	/* runs under master.c (--control) */
 };
 
 const struct herd_model *model_find(const char *name);

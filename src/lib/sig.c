@@ -68,6 +68,12 @@ sig_take(int signo)
 }
 
 void
+sig_post(int signo)
+{
+	sig_flag[signo] = 1;
+}
+
+void
 sig_restore(void)
 {
 	struct sigaction sa;

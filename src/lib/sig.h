@@ -17,6 +17,12 @@ int	sig_setup(void);
 const sigset_t *sig_waitmask(void);
 /* Whether signo came since the last call; clears it. */
 int	sig_take(int signo);
+/*
+ * Act as if signo had come (its flag set): for requests that must take
+ * the very path the signal takes (control.c).  Only for the thread
+ * that handles the signals.
+ */
+void	sig_post(int signo);
 /* Put every signal back to its default, unblocked (before exec). */
 void	sig_restore(void);
 

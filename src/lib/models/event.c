@@ -495,4 +495,5 @@ const struct herd_model model_event = {
 	.summary = "one epoll loop per worker, non-blocking, "
 	    "thousands of connections",
 	.run = event_run,
+	.supervised = 1,
 };

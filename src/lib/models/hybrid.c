@@ -23,4 +23,5 @@ const struct herd_model model_hybrid = {
 	.name = "hybrid",
 	.summary = "P processes, each a pool of T threads",
 	.run = hybrid_run,
+	.supervised = 1,
 };

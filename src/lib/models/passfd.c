@@ -21,6 +21,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "log.h"
 #include "master.h"
 #include "options.h"
@@ -55,7 +56,7 @@ passfd_prepare(void *ctx, unsigned slot)
 	if (slot >= p->nw) {
 		struct passfd_worker *w = realloc(p->w, (slot + 1) * sizeof *w);
 		struct pollfd *pfd = realloc(p->pfd,
-		    (p->nl + slot + 1) * sizeof *pfd);
+		    (p->nl + slot + 1 + CONTROL_NPOLL) * sizeof *pfd);
 
 		if (w != NULL)
 			p->w = w;
@@ -222,18 +223,19 @@ passfd_any_idle(const struct passfd *p)
 }
 
 /*
- * The master's sleep: the listeners (only while some worker is idle)
- * and every worker's channel, with the signals let in.
+ * The master's sleep: the listeners (only while some worker is idle),
+ * every worker's channel and the master's extra descriptors (room for
+ * CONTROL_NPOLL is kept after the channels), with the signals let in.
  */
 static void
 passfd_wait(void *ctx, struct herd_server *srv,
-    const struct timespec *timeout)
+    const struct timespec *timeout, struct pollfd *extra, size_t nextra)
 {
 	struct passfd *p = ctx;
 	struct pollfd *ch = p->pfd + p->nl;
 	struct herd_conn c;
 	size_t i;
-	int listen = srv->state == SERVER_RUNNING && passfd_any_idle(p);
+	int r, listen = srv->state == SERVER_RUNNING && passfd_any_idle(p);
 
 	for (i = 0; i < p->nl; i++) {
 		p->pfd[i].fd = listen ? srv->listeners[i].fd : -1;
@@ -245,7 +247,10 @@ passfd_wait(void *ctx, struct herd_server *srv,
 		ch[i].events = POLLIN;
 		ch[i].revents = 0;
 	}
-	if (ppoll(p->pfd, p->nl + p->nw, timeout, sig_waitmask()) <= 0)
+	memcpy(ch + p->nw, extra, nextra * sizeof *extra);
+	r = ppoll(p->pfd, p->nl + p->nw + nextra, timeout, sig_waitmask());
+	memcpy(extra, ch + p->nw, nextra * sizeof *extra);
+	if (r <= 0)
 		return;
 	for (i = 0; i < p->nw; i++)
 		if (ch[i].revents != 0)
@@ -368,7 +373,8 @@ passfd_run(struct herd_server *srv)
 	if (srv->opt->single)
 		return master_run(srv, 1, passfd_single);
 	p.nl = srv->nlisteners;
-	if ((p.pfd = calloc(p.nl + 1, sizeof *p.pfd)) == NULL) {
+	if ((p.pfd = calloc(p.nl + 1 + CONTROL_NPOLL, sizeof *p.pfd)) ==
+	    NULL) {
 		log_err("passfd: out of memory");
 		return EX_OSERR;
 	}
@@ -385,4 +391,5 @@ const struct herd_model model_passfd = {
 	.name = "passfd",
 	.summary = "the master accepts and passes each fd to an idle worker",
 	.run = passfd_run,
+	.supervised = 1,
 };

@@ -49,4 +49,5 @@ const struct herd_model model_prefork = {
 	.name = "prefork",
 	.summary = "N workers forked at start each accept (--accept-lock)",
 	.run = prefork_run,
+	.supervised = 1,
 };

@@ -304,4 +304,5 @@ const struct herd_model model_reuseport = {
 	.name = "reuseport",
 	.summary = "each worker accepts on its own SO_REUSEPORT listener",
 	.run = reuseport_run,
+	.supervised = 1,
 };
