@@ -202,9 +202,8 @@ listen_flags_parse(const char *s, size_t len, const char *text, int *proxy,
 	const char *end = s + len, *comma;
 	size_t n;
 
-	for (; s < end; s = comma + 1) {
-		comma = memchr(s, ',', (size_t)(end - s));
-		if (comma == NULL)
+	for (;; s = comma + 1) {	/* "" is an empty word, refused */
+		if ((comma = memchr(s, ',', (size_t)(end - s))) == NULL)
 			comma = end;
 		n = (size_t)(comma - s);
 		if (n == 5 && memcmp(s, "proxy", 5) == 0)
@@ -215,8 +214,9 @@ listen_flags_parse(const char *s, size_t len, const char *text, int *proxy,
 			    text);
 			return -1;
 		}
+		if (comma == end)
+			return 0;
 	}
-	return 0;
 }
 
 int

@@ -109,9 +109,9 @@ proxyconn_fail(const struct herd_conn *c, const struct proxyconn *p, int eof)
 		log_warn("fd %d from %s: closed within its PROXY protocol "
 		    "header, after %zu bytes", c->fd, peer, p->len);
 	else if (errno == ETIMEDOUT)
-		log_warn("fd %d from %s: no whole PROXY protocol header within %u s "
-		    "(%zu bytes came), closing", c->fd, peer, p->timeout,
-		    p->len);
+		log_warn("fd %d from %s: no whole PROXY protocol header "
+		    "within %u s (%zu bytes came), closing", c->fd, peer,
+		    p->timeout, p->len);
 	else if (errno == ECANCELED)
 		log_debug("fd %d from %s: stopping before its PROXY protocol "
 		    "header came", c->fd, peer);
