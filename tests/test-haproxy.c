@@ -12,6 +12,9 @@
  * and stats sockets (bind fd@N), runs in the foreground (-db) and dies
  * with the test (harness: PR_SET_PDEATHSIG).  Without haproxy
  * installed the tests are skipped.
+ *
+ * A SIGHUP to both, with connections open across it, shows the reload
+ * carries through: HAProxy meets no refusal and retries nothing.
  */
 #include "config.h"
 
@@ -293,4 +296,98 @@ Test(haproxy, balances_fails_over_and_logs_the_real_client)
 	}
 	cr_assert_null(strstr(herdd_log(&hap), "herd2 is DOWN"), "%s",
 	    herdd_log(&hap));
+}
+
+/*
+ * HAProxy's log line for each client session ends in "-- a/b/c/d/r"
+ * when it ended normally ("--") and needed r retries.  Counts the
+ * sessions; *clean those with neither an error nor a retry.
+ */
+static int
+haproxy_sessions(int *clean)
+{
+	const char *p = herdd_log(&hap);
+	int n = 0, act, fe, be, srv, retries;
+
+	*clean = 0;
+	while ((p = strstr(p, " herd herd_echo/")) != NULL) {
+		const char *eol = strchr(p, '\n'), *st = strstr(p, " -- ");
+
+		n++;
+		if (st != NULL && (eol == NULL || st < eol) &&
+		    sscanf(st, " -- %d/%d/%d/%d/%d", &act, &fe, &be, &srv,
+		    &retries) == 5 && retries == 0)
+			(*clean)++;
+		p++;
+	}
+	return n;
+}
+
+/* Send half of msg and read its echo: the connection is being served. */
+static void
+half_roundtrip(int fd, const unsigned char *msg, size_t half)
+{
+	unsigned char got[2048];
+
+	cr_assert_leq(half, sizeof got);
+	cr_assert_eq(client_roundtrip(fd, msg, half, got, sizeof got, T_IO),
+	    (ssize_t)half);
+	cr_assert(memcmp(got, msg, half) == 0);
+}
+
+Test(haproxy, sighup_reload_behind_it_refuses_no_client)
+{
+	const char *exe = haproxy_or_skip();
+	const char *pre[] = { "--model", "prefork", "--workers", "2", "-v",
+	    NULL };
+	const char *ev[] = { "--model", "event", "--workers", "1", "-v",
+	    NULL };
+	enum { OPEN = 4, HALF = 1500 };
+	unsigned char msg[OPEN][2 * HALF], got[2 * HALF];
+	int port, fd[OPEN], cport, i, n, sessions, clean, done_at = -1;
+	unsigned seed = 100;
+	long long end;
+
+	herdd_start(&a, "echo,proxy", pre);
+	herdd_start(&b, "echo,proxy", ev);
+	port = haproxy_start(exe);
+	client_echo(port, seed++);
+
+	/* Connections open across the reload, half their bytes echoed. */
+	for (i = 0; i < OPEN; i++) {
+		fill_pattern(msg[i], sizeof msg[i], seed++);
+		fd[i] = client_from(port, &cport);
+		half_roundtrip(fd[i], msg[i], HALF);
+	}
+	cr_assert_eq(kill(a.pid, SIGHUP), 0);
+	cr_assert_eq(kill(b.pid, SIGHUP), 0);
+
+	/* New clients meanwhile, until both run generation 1; five more. */
+	end = now_ms() + 20000;
+	for (n = 0; done_at < 0 || n < done_at + 5; n++) {
+		cr_assert_lt(now_ms(), end, "both herdd reloaded in time");
+		client_echo(port, seed++);
+		if (done_at < 0 &&
+		    herdd_log_wait(&a, "(generation 1)", 0) &&
+		    herdd_log_wait(&b, "(generation 1)", 0))
+			done_at = n;
+	}
+
+	/* The old generation finishes what it holds. */
+	for (i = 0; i < OPEN; i++) {
+		cr_assert_eq(client_exchange(fd[i], msg[i] + HALF, HALF, got,
+		    sizeof got, T_IO), HALF, "open client %d finished", i);
+		cr_assert(memcmp(got, msg[i] + HALF, HALF) == 0);
+		close(fd[i]);
+	}
+
+	/* HAProxy met no refusal: every session clean, without a retry. */
+	end = now_ms() + 5000;
+	while ((sessions = haproxy_sessions(&clean)) < 1 + OPEN + n &&
+	    now_ms() < end)
+		herdd_log_wait(&hap, "\n", 10);
+	cr_assert_eq(sessions, 1 + OPEN + n, "%s", herdd_log(&hap));
+	cr_assert_eq(clean, sessions, "every session ended clean, with no "
+	    "retry:\n%s", herdd_log(&hap));
+	cr_assert_null(strstr(herdd_log(&hap), "is DOWN"));
 }
