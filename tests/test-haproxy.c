@@ -335,6 +335,20 @@ half_roundtrip(int fd, const unsigned char *msg, size_t half)
 	cr_assert(memcmp(got, msg, half) == 0);
 }
 
+/* Both herdd's logs and HAProxy's, for a failure message. */
+static const char *
+both_logs(void)
+{
+	static char buf[3 << 16];
+
+	snprintf(buf, sizeof buf, "--- prefork:\n%s", herdd_log(&a));
+	snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+	    "--- event:\n%s", herdd_log(&b));
+	snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+	    "--- haproxy:\n%s", herdd_log(&hap));
+	return buf;
+}
+
 Test(haproxy, sighup_reload_behind_it_refuses_no_client)
 {
 	const char *exe = haproxy_or_skip();
@@ -376,7 +390,8 @@ Test(haproxy, sighup_reload_behind_it_refuses_no_client)
 	/* The old generation finishes what it holds. */
 	for (i = 0; i < OPEN; i++) {
 		cr_assert_eq(client_exchange(fd[i], msg[i] + HALF, HALF, got,
-		    sizeof got, T_IO), HALF, "open client %d finished", i);
+		    sizeof got, T_IO), HALF, "open client %d finished\n%s",
+		    i, both_logs());
 		cr_assert(memcmp(got, msg[i] + HALF, HALF) == 0);
 		close(fd[i]);
 	}

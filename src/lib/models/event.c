@@ -490,9 +490,23 @@ ev_listen(struct ev_loop *lp)
 static void
 ev_unlisten(struct ev_loop *lp)
 {
+	size_t i;
+
 	if (lp->listeners == NULL)
 		return;
 	scoreboard_set_state(lp->srv->scoreboard, lp->slot, SB_STOPPING);
+	/*
+	 * Out of the set before close(): epoll watches the open file
+	 * description, which the master and the other workers still
+	 * hold, so a close() alone would leave it there, reporting new
+	 * clients to the entry freed below.
+	 */
+	for (i = 0; i < lp->srv->nlisteners; i++)
+		if (lp->srv->listeners[i].fd >= 0 &&
+		    epoll_ctl(lp->epfd, EPOLL_CTL_DEL,
+		    lp->srv->listeners[i].fd, NULL) < 0 && errno != ENOENT)
+			log_err("epoll_ctl listener fd %d: %s",
+			    lp->srv->listeners[i].fd, strerror(errno));
 	server_close_listeners(lp->srv);
 	free(lp->listeners);
 	lp->listeners = NULL;
