@@ -8,13 +8,14 @@
 #
 # --ci (first argument, not passed on) also installs the checking tools
 # .ci/run uses: clang and its sanitizer and fuzzer runtimes, scan-build,
-# cppcheck and valgrind.
+# cppcheck and valgrind, and haproxy for tests/test-haproxy (skipped
+# without it).
 set -eu
 cd "$(dirname "$0")"
 
 DEPS="build-essential autoconf automake libtool pkg-config libcriterion-dev
     help2man systemd libsystemd-dev"
-CI_DEPS="clang libclang-rt-14-dev clang-tools-14 cppcheck valgrind"
+CI_DEPS="clang libclang-rt-14-dev clang-tools-14 cppcheck valgrind haproxy"
 if [ "${1:-}" = --ci ]; then
 	DEPS="$DEPS $CI_DEPS"
 	shift

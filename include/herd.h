@@ -125,8 +125,9 @@ const char *herd_server_error(const struct herd_server *);
  * /etc/services name, IPv6 addresses in brackets, no ADDR for every
  * address) and serve the registered handler called handler there;
  * with handler NULL, spec may end in "=HANDLER" as herdd's --listen
- * does (echo when it does not).  Port 0 binds a free port.  Returns
- * the port bound, or -1.
+ * does (echo when it does not).  "HANDLER,proxy": a PROXY protocol
+ * header comes first, naming the client.  Port 0 binds a free port.
+ * Returns the port bound, or -1.
  */
 int	herd_server_listen(struct herd_server *, const char *spec,
 	    const char *handler);

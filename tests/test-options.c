@@ -209,6 +209,25 @@ Test(options, control_is_refused_without_a_master)
 	cr_assert(strstr(err, "not -X") != NULL, "%s", err);
 }
 
+Test(options, proxy_protocol_is_off_unless_asked_for)
+{
+	cr_assert_eq(PARSE("-l", "7000"), 0);
+	cr_assert_eq(opt.proxy_protocol, 0);
+	cr_assert_eq(opt.listens[0].proxy, 0);
+	options_free(&opt);
+	cr_assert_eq(PARSE("--proxy-protocol", "-l", "7000"), 0);
+	cr_assert_eq(opt.proxy_protocol, 1);
+}
+
+Test(options, one_listener_takes_the_proxy_protocol)
+{
+	cr_assert_eq(PARSE("-l", "7000=echo,proxy", "-l", "7001=rot13"), 0);
+	cr_assert_eq(opt.proxy_protocol, 0);
+	cr_assert_eq(opt.listens[0].proxy, 1);
+	cr_assert_str_eq(opt.listens[0].handler, "echo");
+	cr_assert_eq(opt.listens[1].proxy, 0);
+}
+
 static struct listen_spec ls;
 
 static int
@@ -281,4 +300,33 @@ Test(listen_spec, empty_parts_are_refused)
 	cr_assert_eq(spec("[::1]7007"), -1);
 	cr_assert_eq(spec("[]:7007"), -1);
 	cr_assert_eq(spec("host:port with space"), -1);
+}
+
+Test(listen_spec, proxy_follows_the_handler)
+{
+	cr_assert_eq(spec("[::1]:8000=rot13,proxy"), 0);
+	cr_assert_str_eq(ls.host, "::1");
+	cr_assert_str_eq(ls.serv, "8000");
+	cr_assert_str_eq(ls.handler, "rot13");
+	cr_assert_eq(ls.proxy, 1);
+	cr_assert_eq(spec("8000=echo"), 0);
+	cr_assert_eq(ls.proxy, 0);
+}
+
+Test(listen_spec, unknown_listener_option_is_named)
+{
+	cr_assert_eq(spec("8000=echo,proxy_protocol"), -1);
+	cr_assert(strstr(err, "unknown listener option 'proxy_protocol'") !=
+	    NULL, "%s", err);
+	cr_assert_eq(spec("8000=echo,"), -1);
+	cr_assert(strstr(err, "unknown listener option ''") != NULL, "%s",
+	    err);
+}
+
+Test(listen_spec, proxy_needs_a_handler)
+{
+	cr_assert_eq(spec("8000=,proxy"), -1);
+	cr_assert(strstr(err, "expected [ADDR:]PORT[=HANDLER[,proxy]]") !=
+	    NULL, "%s", err);
+	cr_assert_eq(spec("8000,proxy"), -1);
 }

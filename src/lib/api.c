@@ -341,6 +341,7 @@ herd_server_listen(struct herd_server *srv, const char *spec,
 		close(fd);
 		return api_fail(a, "listen %s: out of memory", name);
 	}
+	server_listener_proxy(&a->srv, ls.proxy);
 	a->specs[a->nspecs++] = ls;
 	a->opt.listens = a->specs;
 	a->opt.nlistens = a->nspecs;
@@ -379,6 +380,16 @@ api_signals_restore(struct api_server *a)
 	pthread_sigmask(SIG_SETMASK, &a->old_mask, NULL);
 }
 
+/* "proxy-protocol" may have been set after the listeners were added. */
+static void
+api_proxy_protocol(struct api_server *a)
+{
+	size_t i;
+
+	for (i = 0; a->opt.proxy_protocol && i < a->srv.nlisteners; i++)
+		a->srv.listeners[i].proxy = 1;
+}
+
 int
 herd_server_run(struct herd_server *srv)
 {
@@ -396,6 +407,7 @@ herd_server_run(struct herd_server *srv)
 		    "process", "run");
 	a->ran = 1;
 	a->srv.model = model_find(a->opt.model);
+	api_proxy_protocol(a);
 	api_signals_save(a);
 	if (sig_setup() < 0) {
 		snprintf(a->err, sizeof a->err, "run: signals: %s",

@@ -12,6 +12,10 @@
  * shutdown deadline can always interrupt a connection, even one whose
  * client never reads, and --timeout closes one on which no byte moved
  * for that long (a slowloris client holds no worker forever).
+ *
+ * On a listener that expects a PROXY protocol header, conn_serve()
+ * first reads it (proxyconn.c): the handler then sees the client the
+ * load balancer names, and never a connection without a good header.
  */
 #include "config.h"
 
@@ -24,6 +28,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "proxyconn.h"
 #include "server.h"
 
 #define CONN_CHUNK	16384
@@ -143,12 +148,24 @@ conn_serve(struct herd_server *srv, struct herd_conn *c)
 	unsigned char in[CONN_CHUNK];
 	void *st;
 	ssize_t n;
+	size_t early = 0;
 	int verdict = HERD_CONTINUE;
 
+	/* Behind a load balancer: who the client is comes first. */
+	if (c->listener->proxy &&
+	    proxyconn_read(srv, c, in, sizeof in, &early) < 0)
+		return;
 	if (conn_open(c, &peer, &st) < 0)
 		return;
 	if (h->on_open != NULL)
 		verdict = conn_flush(srv, c, &out, h->on_open(st, &peer, &out));
+	if (early > 0 && verdict == HERD_CONTINUE) {
+		/* What came in the header's segment is the client's. */
+		c->bytes_in += early;
+		if (h->on_data != NULL)
+			verdict = conn_flush(srv, c, &out,
+			    h->on_data(st, in, early, &out));
+	}
 	while (verdict == HERD_CONTINUE) {
 		if ((n = conn_read(srv, c->fd, in, sizeof in)) < 0) {
 			conn_error(srv, c, "read from");

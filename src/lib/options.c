@@ -46,6 +46,10 @@ const char options_usage[] =
 "      --max-conns N          cap on live connections (default: 0, none)\n"
 "      --timeout S            close a connection idle (no byte read or\n"
 "                             written) for S seconds (default: 0, never)\n"
+"      --proxy-protocol       every listener expects a PROXY protocol v1 or\n"
+"                             v2 header first (HAProxy's send-proxy) and\n"
+"                             serves the client it names; for one listener:\n"
+"                             --listen PORT=HANDLER,proxy\n"
 "      --user USER            after binding, drop root and run as USER\n"
 "      --group GROUP          with --user: run as GROUP (default: USER's)\n"
 "      --control PATH         serve herdctl on a Unix socket at PATH (mode\n"
@@ -77,6 +81,7 @@ enum {
 	OPT_USER,
 	OPT_GROUP,
 	OPT_CONTROL,
+	OPT_PROXY_PROTOCOL,
 };
 
 static const struct option options_long[] = {
@@ -96,6 +101,7 @@ static const struct option options_long[] = {
 	{ "user",		required_argument,	NULL, OPT_USER },
 	{ "group",		required_argument,	NULL, OPT_GROUP },
 	{ "control",		required_argument,	NULL, OPT_CONTROL },
+	{ "proxy-protocol",	no_argument,		NULL, OPT_PROXY_PROTOCOL },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "list-models",	no_argument,		NULL, OPT_LIST_MODELS },
@@ -191,6 +197,53 @@ serv_valid(const char *s)
 	return 1;
 }
 
+/*
+ * The words after the handler, as nginx's "listen 80 proxy_protocol;"
+ * puts them after the address: only "proxy" so far.
+ */
+static int
+listen_flags_parse(const char *s, size_t len, const char *text, int *proxy,
+    char *err, size_t errlen)
+{
+	const char *end = s + len, *comma;
+	size_t n;
+
+	for (;; s = comma + 1) {	/* "" is an empty word, refused */
+		if ((comma = memchr(s, ',', (size_t)(end - s))) == NULL)
+			comma = end;
+		n = (size_t)(comma - s);
+		if (n == 5 && memcmp(s, "proxy", 5) == 0)
+			*proxy = 1;
+		else {
+			snprintf(err, errlen, "unknown listener option '%.*s' "
+			    "in '%s': expected proxy", n > 32 ? 32 : (int)n, s,
+			    text);
+			return -1;
+		}
+		if (comma == end)
+			return 0;
+	}
+}
+
+int
+listen_handler_parse(const char *s, size_t len, const char *text,
+    char *handler, size_t handlerlen, int *proxy, char *err, size_t errlen)
+{
+	const char *comma = memchr(s, ',', len);
+	size_t n = comma != NULL ? (size_t)(comma - s) : len;
+
+	*proxy = 0;
+	if (n == 0 || copy_field(handler, handlerlen, s, n) < 0) {
+		snprintf(err, errlen, "bad listen address '%s': expected "
+		    "[ADDR:]PORT[=HANDLER[,proxy]]", text);
+		return -1;
+	}
+	if (comma == NULL)
+		return 0;
+	return listen_flags_parse(comma + 1, len - n - 1, text, proxy, err,
+	    errlen);
+}
+
 int
 listen_spec_parse(const char *text, struct listen_spec *ls, char *err,
     size_t errlen)
@@ -200,9 +253,10 @@ listen_spec_parse(const char *text, struct listen_spec *ls, char *err,
 	memset(ls, 0, sizeof *ls);
 	end = text + strlen(text);
 	if ((eq = strrchr(text, '=')) != NULL) {
-		if (copy_field(ls->handler, sizeof ls->handler, eq + 1,
-		    (size_t)(end - eq - 1)) < 0 || ls->handler[0] == '\0')
-			goto bad;
+		if (listen_handler_parse(eq + 1, (size_t)(end - eq - 1), text,
+		    ls->handler, sizeof ls->handler, &ls->proxy, err,
+		    errlen) < 0)
+			return -1;
 		end = eq;
 	} else
 		strcpy(ls->handler, "echo");
@@ -379,6 +433,7 @@ options_parse(struct herd_options *o, int argc, char **argv,
 			break;
 		case OPT_IPV6_ONLY:	o->v6only = 1; break;
 		case OPT_RESOLVE:	o->resolve = 1; break;
+		case OPT_PROXY_PROTOCOL: o->proxy_protocol = 1; break;
 		case 'X':		o->single = 1; break;
 		case 'v':		o->verbosity++; break;
 		case 'q':		o->verbosity = -1; break;

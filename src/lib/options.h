@@ -20,6 +20,7 @@ struct listen_spec {
 	char	host[OPT_HOSTLEN];	/* "" for the wildcard */
 	char	serv[OPT_SERVLEN];	/* port number or service name */
 	char	handler[OPT_NAMELEN];
+	int	proxy;			/* ",proxy": PROXY header first */
 };
 
 enum options_action {
@@ -53,6 +54,7 @@ struct herd_options {
 	unsigned		 max_requests;	/* recycle a worker; 0 never */
 	unsigned		 max_conns;	/* live connections; 0 no cap */
 	unsigned		 timeout;	/* idle seconds; 0 never */
+	int			 proxy_protocol; /* every listener: PROXY */
 	char			 user[OPT_NAMELEN];	/* --user; "" stay */
 	char			 group[OPT_NAMELEN];	/* --group; "" user's */
 	char			 control[OPT_PATHLEN];	/* --control; "" none */
@@ -68,6 +70,16 @@ void	options_free(struct herd_options *);
 /* "[ADDR:]PORT[=HANDLER]" -> spec; 0, or -1 with a message. */
 int	listen_spec_parse(const char *text, struct listen_spec *,
 	    char *err, size_t errlen);
+
+/*
+ * "HANDLER[,proxy]", the part after '=' of a --listen spec and a
+ * systemd socket's FileDescriptorName=: the handler's name into
+ * handler, *proxy 1 when ",proxy" follows.  0, or -1 with a message
+ * (text names the whole spec for it).
+ */
+int	listen_handler_parse(const char *s, size_t len, const char *text,
+	    char *handler, size_t handlerlen, int *proxy, char *err,
+	    size_t errlen);
 
 /* Parse a decimal in [min, max]; 0 or -1. */
 int	parse_uint(const char *s, unsigned long min, unsigned long max,

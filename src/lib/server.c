@@ -56,6 +56,24 @@ server_add_listener(struct herd_server *srv, int fd, int socktype,
 	return 0;
 }
 
+/*
+ * The listener added last expects a PROXY header when its spec or
+ * --proxy-protocol says so (a stream listener: a datagram has no
+ * connection to start with one).
+ */
+void
+server_listener_proxy(struct herd_server *srv, int proxy)
+{
+	struct herd_listener *l = &srv->listeners[srv->nlisteners - 1];
+
+	if (l->socktype != SOCK_STREAM ||
+	    !(proxy || (srv->opt != NULL && srv->opt->proxy_protocol)))
+		return;
+	l->proxy = 1;
+	log_info("listen fd %d on %s: a PROXY protocol header comes first",
+	    l->fd, l->name);
+}
+
 /* The n-th ':'-separated name of LISTEN_FDNAMES, or "". */
 static void
 server_fdname(const char *names, int n, char *out, size_t outlen)
@@ -112,8 +130,9 @@ server_inherit(struct herd_server *srv, char *err, size_t errlen)
 	unsigned long want, n;
 	int i, fd, type;
 	socklen_t len = sizeof type;
-	char name[OPT_NAMELEN];
+	char name[OPT_NAMELEN], hname[OPT_NAMELEN];
 	const struct herd_handler *h;
+	int proxy;
 
 	if (pid == NULL || fds == NULL ||
 	    parse_uint(pid, 1, (unsigned long)-1, &want) < 0 ||
@@ -126,7 +145,11 @@ server_inherit(struct herd_server *srv, char *err, size_t errlen)
 		if (*name == '\0' || strcmp(name, "unknown") == 0 ||
 		    strcmp(name, "stored") == 0 || server_unit_name(name))
 			strcpy(name, "echo");
-		if ((h = herd_handler_find(name)) == NULL) {
+		/* FileDescriptorName=echo,proxy: as --listen 7=echo,proxy */
+		if (listen_handler_parse(name, strlen(name), name, hname,
+		    sizeof hname, &proxy, err, errlen) < 0)
+			return -1;
+		if ((h = herd_handler_find(hname)) == NULL) {
 			snprintf(err, errlen, "socket fd %d is named '%s', "
 			    "which is no handler (see --list-handlers)",
 			    fd, name);
@@ -158,6 +181,7 @@ server_inherit(struct herd_server *srv, char *err, size_t errlen)
 			    strerror(errno));
 			return -1;
 		}
+		server_listener_proxy(srv, proxy);
 	}
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
@@ -206,6 +230,7 @@ server_open(struct herd_server *srv, const struct herd_options *opt,
 			snprintf(err, errlen, "out of memory");
 			return EX_OSERR;
 		}
+		server_listener_proxy(srv, ls->proxy);
 	}
 	return 0;
 }
@@ -481,15 +506,14 @@ server_wait_fd_view(struct herd_server *srv, int fd, short events,
 	}
 }
 
-static int
-server_wait(struct herd_server *srv, int fd, short events, unsigned idle_s)
+int
+server_wait_until(struct herd_server *srv, int fd, short events,
+    const struct timespec *idle)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
-	struct timespec idle_ts, ts;
-	const struct timespec *idle;
+	struct timespec ts;
 	int ms, r;
 
-	idle = server_idle_deadline(idle_s, &idle_ts);
 	if (srv->owner != NULL)
 		return server_wait_fd_view(srv, fd, events, idle);
 	for (;;) {
@@ -522,13 +546,16 @@ server_wait(struct herd_server *srv, int fd, short events, unsigned idle_s)
 int
 server_wait_fd(struct herd_server *srv, int fd, short events)
 {
-	return server_wait(srv, fd, events, 0);
+	return server_wait_until(srv, fd, events, NULL);
 }
 
 int
 server_wait_conn(struct herd_server *srv, int fd, short events)
 {
-	return server_wait(srv, fd, events, srv->opt->timeout);
+	struct timespec ts;
+
+	return server_wait_until(srv, fd, events,
+	    server_idle_deadline(srv->opt->timeout, &ts));
 }
 
 int

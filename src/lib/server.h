@@ -27,6 +27,7 @@ struct herd_listener {
 	int				 fd;
 	int				 socktype;
 	int				 inherited;	/* from systemd */
+	int				 proxy;	/* PROXY header first */
 	const struct herd_handler	*handler;
 	char				 name[NET_NAMELEN];
 };
@@ -104,6 +105,11 @@ int	server_open(struct herd_server *, const struct herd_options *,
  */
 int	server_add_listener(struct herd_server *, int fd, int socktype,
 	    int inherited, const struct herd_handler *h);
+/*
+ * Mark the listener added last as expecting a PROXY protocol header
+ * when proxy (its spec's ",proxy") or --proxy-protocol says so.
+ */
+void	server_listener_proxy(struct herd_server *, int proxy);
 void	server_close_listeners(struct herd_server *);
 void	server_free(struct herd_server *);
 int	server_run(struct herd_server *);
@@ -151,6 +157,12 @@ int	server_wait_fd(struct herd_server *, int fd, short events);
  * ECANCELED when the server is aborting).
  */
 int	server_wait_conn(struct herd_server *, int fd, short events);
+/*
+ * The same with a deadline of the caller's (CLOCK_MONOTONIC) instead
+ * of --timeout: 0 with errno ETIMEDOUT once it has passed.
+ */
+int	server_wait_until(struct herd_server *, int fd, short events,
+	    const struct timespec *deadline);
 
 /*
  * Sleep until a signal comes (acted on as server_signals() does) or,

@@ -16,6 +16,12 @@
  * least recently active and the idle ones are found at its tail, and
  * epoll_wait sleeps no longer than the oldest one has left.
  *
+ * On a listener that expects a PROXY protocol header a connection
+ * first waits for it (proxyconn.c) outside that list, in a list of
+ * its own: every header has the same time to arrive, so arrival order
+ * is deadline order and the late ones are found at its head.  Only a
+ * whole header starts the handler, with the bytes that came after it.
+ *
  * The master (master.c) runs --workers such loops in as many
  * processes, all on the shared listeners; each keeps its scoreboard
  * row: accepting while it holds no connection, serving otherwise.
@@ -36,6 +42,7 @@
 #include "log.h"
 #include "master.h"
 #include "options.h"
+#include "proxyconn.h"
 #include "scoreboard.h"
 #include "server.h"
 #include "sig.h"
@@ -55,6 +62,8 @@ struct ev_conn {
 	int			 closing;	/* flush, then close */
 	long long		 active;	/* ms: last byte moved */
 	struct ev_conn		*prev, *next;
+	struct proxyconn	*hdr;		/* NULL once it has come */
+	struct ev_conn		*hprev, *hnext;	/* in lp->hdrs */
 };
 
 struct ev_loop {
@@ -62,6 +71,7 @@ struct ev_loop {
 	int			 epfd;
 	struct ev_conn		*conns;		/* most recently active first */
 	struct ev_conn		*oldest;	/* the list's tail */
+	struct ev_conn		*hdrs, *hdrs_tail; /* PROXY header to come */
 	size_t			 nconns;
 	struct ev_conn		*listeners;	/* one per srv listener */
 	int			 paused;	/* at --max-conns */
@@ -135,6 +145,40 @@ ev_pause(struct ev_loop *lp, int pause)
 	    pause ? "stops" : "resumes", lp->nconns);
 }
 
+/* Wait for ec's PROXY header, last in the list of those waiting. */
+static int
+ev_hdr_wait(struct ev_loop *lp, struct ev_conn *ec)
+{
+	if ((ec->hdr = malloc(sizeof *ec->hdr)) == NULL)
+		return -1;
+	proxyconn_start(lp->srv, ec->hdr);
+	if ((ec->hprev = lp->hdrs_tail) != NULL)
+		ec->hprev->hnext = ec;
+	else
+		lp->hdrs = ec;
+	lp->hdrs_tail = ec;
+	return 0;
+}
+
+/* Its header came, or it goes: out of that list. */
+static void
+ev_hdr_unlink(struct ev_loop *lp, struct ev_conn *ec)
+{
+	if (ec->hdr == NULL)
+		return;
+	if (ec->hprev != NULL)
+		ec->hprev->hnext = ec->hnext;
+	else
+		lp->hdrs = ec->hnext;
+	if (ec->hnext != NULL)
+		ec->hnext->hprev = ec->hprev;
+	else
+		lp->hdrs_tail = ec->hprev;
+	ec->hprev = ec->hnext = NULL;
+	free(ec->hdr);
+	ec->hdr = NULL;
+}
+
 static void
 ev_close(struct ev_loop *lp, struct ev_conn *ec)
 {
@@ -143,7 +187,11 @@ ev_close(struct ev_loop *lp, struct ev_conn *ec)
 	scoreboard_active(sb, lp->slot, -1);
 	scoreboard_add(sb, lp->slot, 0, ec->c.bytes_in, ec->c.bytes_out);
 	/* close() removes it from the epoll set. */
-	conn_close(&ec->c, ec->st, &ec->out);
+	if (ec->st != NULL)
+		conn_close(&ec->c, ec->st, &ec->out);
+	else if (ec->c.fd >= 0)		/* its handler never saw it */
+		close(ec->c.fd);
+	ev_hdr_unlink(lp, ec);
 	ev_unlink(lp, ec);
 	if (--lp->nconns == 0 && lp->srv->state == SERVER_RUNNING)
 		scoreboard_set_state(sb, lp->slot, SB_ACCEPTING);
@@ -225,10 +273,32 @@ ev_verdict(struct ev_loop *lp, struct ev_conn *ec, int verdict)
 	return 0;
 }
 
+/* n bytes in lp->in for the handler; 0: the peer half-closed. */
+static void
+ev_data(struct ev_loop *lp, struct ev_conn *ec, size_t n)
+{
+	const struct herd_handler *h = ec->c.listener->handler;
+
+	ec->c.bytes_in += (unsigned long long)n;
+	ev_touch(lp, ec);
+	/* Keep the pending output at the front, so the buffer stays small. */
+	if (ec->off > 0) {
+		memmove(ec->out.data, ec->out.data + ec->off,
+		    ec->out.len - ec->off);
+		ec->out.len -= ec->off;
+		ec->off = 0;
+	}
+	if (h->on_data != NULL &&
+	    ev_verdict(lp, ec, h->on_data(ec->st, lp->in, n, &ec->out)))
+		return;
+	if (n == 0)			/* half-closed: send what is owed */
+		ec->closing = 1;
+	ev_update(lp, ec);
+}
+
 static void
 ev_read(struct ev_loop *lp, struct ev_conn *ec)
 {
-	const struct herd_handler *h = ec->c.listener->handler;
 	ssize_t n;
 
 	n = recv(ec->c.fd, lp->in, sizeof lp->in, MSG_DONTWAIT);
@@ -242,30 +312,87 @@ ev_read(struct ev_loop *lp, struct ev_conn *ec)
 		ev_close(lp, ec);
 		return;
 	}
-	ec->c.bytes_in += (unsigned long long)n;
-	ev_touch(lp, ec);
-	/* Keep the pending output at the front, so the buffer stays small. */
-	if (ec->off > 0) {
-		memmove(ec->out.data, ec->out.data + ec->off,
-		    ec->out.len - ec->off);
-		ec->out.len -= ec->off;
-		ec->off = 0;
-	}
-	if (h->on_data != NULL &&
-	    ev_verdict(lp, ec, h->on_data(ec->st, lp->in, (size_t)n,
-	    &ec->out)))
+	ev_data(lp, ec, (size_t)n);
+}
+
+/*
+ * The handler's turn: on_open, then the early bytes in lp->in that
+ * came in the PROXY header's segment, if any.
+ */
+static void
+ev_start(struct ev_loop *lp, struct ev_conn *ec, size_t early)
+{
+	const struct herd_handler *h = ec->c.listener->handler;
+	struct herd_peer peer;
+
+	if (conn_open(&ec->c, &peer, &ec->st) < 0) {
+		ev_close(lp, ec);
 		return;
-	if (n == 0)			/* half-closed: send what is owed */
-		ec->closing = 1;
-	ev_update(lp, ec);
+	}
+	ev_touch(lp, ec);
+	if (h->on_open != NULL &&
+	    ev_verdict(lp, ec, h->on_open(ec->st, &peer, &ec->out)))
+		return;
+	if (early > 0 && !ec->closing)
+		ev_data(lp, ec, early);
+	else
+		ev_update(lp, ec);
+}
+
+/* Bytes of a PROXY header: the handler starts once it is whole. */
+static void
+ev_hdr_read(struct ev_loop *lp, struct ev_conn *ec)
+{
+	struct proxyconn *p = ec->hdr;
+	size_t off = 0, early;
+	ssize_t n;
+	int r;
+
+	n = recv(ec->c.fd, p->buf + p->len, sizeof p->buf - p->len,
+	    MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		proxyconn_fail(&ec->c, p, n == 0);
+		ev_close(lp, ec);
+		return;
+	}
+	p->len += (size_t)n;
+	if ((r = proxyconn_take(lp->srv, &ec->c, p, &off)) <= 0) {
+		if (r < 0)
+			ev_close(lp, ec);
+		return;
+	}
+	early = p->len - off;		/* < PROXY_HEADER_MAX < EV_CHUNK */
+	memcpy(lp->in, p->buf + off, early);
+	ev_hdr_unlink(lp, ec);
+	ev_start(lp, ec, early);
+}
+
+/*
+ * Close the connections whose PROXY header is late; how long epoll_wait
+ * may then sleep before the next one is due (-1: none waits).
+ */
+static int
+ev_sweep_hdrs(struct ev_loop *lp)
+{
+	struct ev_conn *ec;
+	long long left = 0;
+
+	while ((ec = lp->hdrs) != NULL &&
+	    (left = proxyconn_ms_left(ec->hdr)) == 0) {
+		errno = ETIMEDOUT;
+		proxyconn_fail(&ec->c, ec->hdr, 0);
+		ev_close(lp, ec);
+	}
+	return ec == NULL ? -1 : (int)left;
 }
 
 static void
 ev_open(struct ev_loop *lp, struct herd_conn *c)
 {
-	const struct herd_handler *h = c->listener->handler;
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct herd_peer peer;
 	struct ev_conn *ec;
 
 	if (fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) < 0 ||
@@ -275,13 +402,8 @@ ev_open(struct ev_loop *lp, struct herd_conn *c)
 		return;
 	}
 	ec->c = *c;
-	if (conn_open(&ec->c, &peer, &ec->st) < 0) {
-		free(ec);
-		return;
-	}
 	ec->events = ev.events;
 	ev.data.ptr = ec;
-	ev_touch(lp, ec);
 	if (lp->nconns++ == 0 && lp->srv->state == SERVER_RUNNING)
 		scoreboard_set_state(lp->srv->scoreboard, lp->slot,
 		    SB_SERVING);
@@ -292,10 +414,12 @@ ev_open(struct ev_loop *lp, struct herd_conn *c)
 		ev_close(lp, ec);
 		return;
 	}
-	if (h->on_open != NULL &&
-	    ev_verdict(lp, ec, h->on_open(ec->st, &peer, &ec->out)))
-		return;
-	ev_update(lp, ec);
+	if (!c->listener->proxy)
+		ev_start(lp, ec, 0);
+	else if (ev_hdr_wait(lp, ec) < 0) {
+		log_err("fd %d from %s: %s", c->fd, c->host, strerror(errno));
+		ev_close(lp, ec);
+	}
 }
 
 static void
@@ -330,6 +454,10 @@ ev_event(struct ev_loop *lp, struct ev_conn *ec, uint32_t events)
 		ev_accept(lp, ec->listening);
 		return;
 	}
+	if (ec->hdr != NULL) {
+		ev_hdr_read(lp, ec);
+		return;
+	}
 	/* Not reading, a hang-up shows as a failing send in the flush. */
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) &&
 	    ec->events & EPOLLIN)
@@ -362,9 +490,23 @@ ev_listen(struct ev_loop *lp)
 static void
 ev_unlisten(struct ev_loop *lp)
 {
+	size_t i;
+
 	if (lp->listeners == NULL)
 		return;
 	scoreboard_set_state(lp->srv->scoreboard, lp->slot, SB_STOPPING);
+	/*
+	 * Out of the set before close(): epoll watches the open file
+	 * description, which the master and the other workers still
+	 * hold, so a close() alone would leave it there, reporting new
+	 * clients to the entry freed below.
+	 */
+	for (i = 0; i < lp->srv->nlisteners; i++)
+		if (lp->srv->listeners[i].fd >= 0 &&
+		    epoll_ctl(lp->epfd, EPOLL_CTL_DEL,
+		    lp->srv->listeners[i].fd, NULL) < 0 && errno != ENOENT)
+			log_err("epoll_ctl listener fd %d: %s",
+			    lp->srv->listeners[i].fd, strerror(errno));
 	server_close_listeners(lp->srv);
 	free(lp->listeners);
 	lp->listeners = NULL;
@@ -430,7 +572,8 @@ ev_run(struct ev_loop *lp)
 	int i, n, idle;
 
 	while (srv->state != SERVER_ABORT) {
-		idle = ev_sooner(ev_sweep(lp), ev_backoff(lp));
+		idle = ev_sooner(ev_sooner(ev_sweep(lp), ev_backoff(lp)),
+		    ev_sweep_hdrs(lp));
 		if (srv->state == SERVER_DRAINING) {
 			ev_unlisten(lp);
 			if (lp->nconns == 0)
@@ -477,6 +620,8 @@ event_worker(struct herd_server *srv, unsigned slot)
 		rc = EX_OSERR;
 	while (lp->conns != NULL)
 		ev_close(lp, lp->conns);
+	while (lp->hdrs != NULL)
+		ev_close(lp, lp->hdrs);
 	ev_unlisten(lp);
 	if (lp->epfd >= 0)
 		close(lp->epfd);
