@@ -1,7 +1,8 @@
 /*
  * test-limits.c - herdd against hostile clients and scarce descriptors:
- * --timeout closes idle and slowloris connections in every model, and
- * running out of descriptors pauses accepting without spinning.
+ * --timeout closes idle and slowloris connections in every model,
+ * --max-conns caps live connections in every model, and running out
+ * of descriptors pauses accepting without spinning.
  *
  * Every wait is a bounded poll; nothing sleeps a fixed time to "let
  * the server get there".
@@ -312,6 +313,82 @@ check_exhaustion(const char *model, const char *const *extra, int exhausts)
 		    herdd_log(&d));
 }
 
+/*
+ * A client the server serves: it echoed a byte within 1 s.  Under
+ * reuseport the kernel may queue a connection behind a worker busy
+ * with another (the hash picks the socket): that one is reset and
+ * another tried.  The fd, or -1 after 20 tries.
+ */
+static int
+served_somewhere(void)
+{
+	struct linger lg = { 1, 0 };
+	char c;
+	int fd, i;
+
+	for (i = 0; i < 20; i++) {
+		fd = client_connect(d.port[0]);
+		if (client_roundtrip(fd, "x", 1, &c, 1, 1000) == 1)
+			return fd;
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		close(fd);
+	}
+	return -1;
+}
+
+#define CAP	3
+
+/*
+ * --max-conns 3 (with workers and threads to spare): 3 clients are
+ * served at once, a 4th connects (the backlog) but gets no reply until
+ * one of them leaves, then it is served; once all leave, 3 more are.
+ * live: how many the model serves at once anyway (iterative: 1).
+ */
+static void
+check_max_conns(const char *model, int live, const char *const *extra)
+{
+	const char *args[8] = { "--max-conns", "3" };
+	int fd[CAP], last, i, n = 2;
+	char c;
+
+	while (extra != NULL && *extra != NULL && n < 7)
+		args[n++] = *extra++;
+	args[n] = NULL;
+	start(model, args);
+	for (i = 0; i < live; i++)
+		cr_assert_geq(fd[i] = served_somewhere(), 0, "%s: client %d "
+		    "of %d served\n%s", model, i + 1, live, herdd_log(&d));
+	last = client_connect(d.port[0]);
+	cr_assert_eq(send(last, "y", 1, MSG_NOSIGNAL), 1);
+	cr_assert_not(readable_within(last, 500), "%s: client %d waits at "
+	    "the cap\n%s", model, live + 1, herdd_log(&d));
+	close(fd[0]);
+	/*
+	 * reuseport: the kernel may have queued it behind a worker still
+	 * serving another client, so that one must leave too.
+	 */
+	if (strcmp(model, "reuseport") == 0 && !readable_within(last, 2000))
+		for (i = 1; i < live; i++) {
+			close(fd[i]);
+			fd[i] = -1;
+		}
+	cr_assert(readable_within(last, 10000), "%s: served once one left\n%s",
+	    model, herdd_log(&d));
+	cr_assert_eq(recv(last, &c, 1, 0), 1);
+	cr_assert_eq(c, 'y');
+	close(last);
+	for (i = 1; i < live; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	/* Every token came back. */
+	for (i = 0; i < live; i++)
+		cr_assert_geq(fd[i] = served_somewhere(), 0, "%s: again, "
+		    "client %d of %d served\n%s", model, i + 1, live,
+		    herdd_log(&d));
+	for (i = 0; i < live; i++)
+		close(fd[i]);
+}
+
 #define IDLE_TESTS(m)							\
 Test(m, idle_timeout_closes_idle_connection) { check_idle_closed(#m); } \
 Test(m, timeout_0_keeps_idle_connection_open)			\
@@ -338,6 +415,49 @@ IDLE_TESTS(prethread)
 IDLE_TESTS(pool)
 IDLE_TESTS(hybrid)
 IDLE_TESTS(event)
+
+#define CAP_ARGS(...)	((const char *const []){ __VA_ARGS__, NULL })
+
+Test(iterative, max_conns_caps_live_connections)
+{
+	check_max_conns("iterative", 1, NULL);
+}
+Test(fork, max_conns_caps_live_connections)
+{
+	check_max_conns("fork", CAP, NULL);
+}
+Test(prefork, max_conns_caps_live_connections)
+{
+	check_max_conns("prefork", CAP, CAP_ARGS("-w", "5"));
+}
+Test(passfd, max_conns_caps_live_connections)
+{
+	check_max_conns("passfd", CAP, CAP_ARGS("-w", "5"));
+}
+Test(reuseport, max_conns_caps_live_connections)
+{
+	check_max_conns("reuseport", CAP, CAP_ARGS("-w", "16"));
+}
+Test(thread, max_conns_caps_live_connections)
+{
+	check_max_conns("thread", CAP, NULL);
+}
+Test(prethread, max_conns_caps_live_connections)
+{
+	check_max_conns("prethread", CAP, CAP_ARGS("-t", "5"));
+}
+Test(pool, max_conns_caps_live_connections)
+{
+	check_max_conns("pool", CAP, CAP_ARGS("-t", "5"));
+}
+Test(hybrid, max_conns_caps_live_connections)
+{
+	check_max_conns("hybrid", CAP, CAP_ARGS("-w", "2", "-t", "4"));
+}
+Test(event, max_conns_caps_live_connections)
+{
+	check_max_conns("event", CAP, CAP_ARGS("-w", "2"));
+}
 
 /*
  * iterative serves one client at a time: a slowloris client holds the

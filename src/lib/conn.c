@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "connlimit.h"
 #include "log.h"
 #include "options.h"
 #include "server.h"
@@ -145,8 +146,10 @@ conn_serve(struct herd_server *srv, struct herd_conn *c)
 	ssize_t n;
 	int verdict = HERD_CONTINUE;
 
-	if (conn_open(c, &peer, &st) < 0)
+	if (conn_open(c, &peer, &st) < 0) {
+		connlimit_done(srv, c);
 		return;
+	}
 	if (h->on_open != NULL)
 		verdict = conn_flush(srv, c, &out, h->on_open(st, &peer, &out));
 	while (verdict == HERD_CONTINUE) {
@@ -162,4 +165,5 @@ conn_serve(struct herd_server *srv, struct herd_conn *c)
 			break;
 	}
 	conn_close(c, st, &out);
+	connlimit_done(srv, c);
 }

@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -41,6 +42,7 @@ struct herd_conn {
 	char			 name[NI_MAXHOST];	/* --resolve */
 	unsigned long long	 bytes_in;
 	unsigned long long	 bytes_out;
+	int			 held;	/* a --max-conns token (connlimit.h) */
 };
 
 enum server_state {
@@ -48,6 +50,18 @@ enum server_state {
 	SERVER_DRAINING,	/* SIGTERM: no new connections */
 	SERVER_ABORT,		/* SIGQUIT, or the drain deadline passed */
 };
+
+/*
+ * An episode of running out of descriptors (or memory) on accept, for
+ * its one warning and its one "accepting again".  A process has one,
+ * shared by its threads' views.
+ */
+struct accept_episode {
+	atomic_int		on;	/* warned; "again" not yet said */
+	_Atomic long long	last;	/* ms: the last accept that failed */
+};
+
+#define SERVER_NO_SLOT	(~0u)
 
 struct herd_server {
 	const struct herd_options	*opt;
@@ -61,6 +75,10 @@ struct herd_server {
 	char				 role[32];	/* "master", ... */
 	struct scoreboard		*scoreboard;	/* process models */
 	int				 accept_exhausted; /* EMFILE... */
+	struct accept_episode		*episode;	/* own, or owner's */
+	struct accept_episode		 own_episode;
+	int				 capfd;	/* --max-conns tokens, or -1 */
+	unsigned			 slot;	/* scoreboard row, or NO_SLOT */
 	/*
 	 * Threads (server_threads_begin()): the thread that handles
 	 * signals writes drainfd once DRAINING and abortfd once
@@ -130,9 +148,13 @@ int	server_accept_on(struct herd_server *, struct herd_listener *l,
  * After server_accept_on() returned 0: when it ran out of descriptors
  * or memory (srv->accept_exhausted), sleep SERVER_ACCEPT_BACKOFF_MS so
  * a still-readable listener is not retried in a busy loop.  An event
- * loop takes its listeners out for that long instead.
+ * loop takes its listeners out for that long instead.  An episode ends
+ * (and is logged as over) at the first accept that works at least
+ * SERVER_EPISODE_QUIET_MS after the last that failed: while clients
+ * come and go at the limit, one warning, not one per freed descriptor.
  */
 #define SERVER_ACCEPT_BACKOFF_MS	100
+#define SERVER_EPISODE_QUIET_MS		1000
 void	server_accept_backoff(const struct herd_server *);
 /* Fill c's host, serv and name from c->addr (after accept, or passing). */
 void	server_conn_names(const struct herd_server *, struct herd_conn *c);
@@ -201,7 +223,10 @@ void	server_ready(struct herd_server *);
  */
 void	server_sighup(struct herd_server *);
 
-/* The connection loop (conn.c): serve c until done, then close it. */
+/*
+ * The connection loop (conn.c): serve c until done, then close it and
+ * give back its --max-conns token.
+ */
 void	conn_serve(struct herd_server *, struct herd_conn *c);
 /*
  * A connection's start and end, shared by conn_serve() and the event
