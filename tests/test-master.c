@@ -486,6 +486,52 @@ Test(master, prefork_max_requests_recycles_workers)
 	    herdd_log(&d));
 }
 
+/*
+ * Models whose workers hold many connections: at its --max-requests a
+ * worker stops accepting and its replacement starts at once, while it
+ * still serves the connections it holds; it leaves once they close.
+ */
+static void
+check_max_requests_leaves(const char *model)
+{
+	char got[8];
+	int a, b, c;
+
+	START(model, "echo", "-w", "1", "-t", "4", "--max-requests", "2",
+	    "-v");
+	a = client_connect(d.port[0]);
+	cr_assert_eq(client_roundtrip(a, "a", 1, got, sizeof got, T_IO), 1);
+	b = client_connect(d.port[0]);
+	cr_assert_eq(client_roundtrip(b, "b", 1, got, sizeof got, T_IO), 1);
+	/* 2 connections (the jitter of 2/4 is 0): it leaves. */
+	cr_assert(herdd_log_wait(&d, "starting its replacement", T_WAIT),
+	    "%s", herdd_log(&d));
+	cr_assert(herdd_log_wait(&d, "started in slot 1", T_WAIT), "%s",
+	    herdd_log(&d));
+	c = client_connect(d.port[0]);
+	cr_assert_eq(client_roundtrip(c, "c", 1, got, sizeof got, T_IO), 1,
+	    "the replacement serves\n%s", herdd_log(&d));
+	cr_assert_eq(client_roundtrip(a, "A", 1, got, sizeof got, T_IO), 1,
+	    "the old worker still serves what it holds\n%s", herdd_log(&d));
+	cr_assert_eq(got[0], 'A');
+	cr_assert_eq(client_roundtrip(b, "B", 1, got, sizeof got, T_IO), 1);
+	close(a);
+	close(b);
+	cr_assert(herdd_log_wait(&d, "retired after its --max-requests",
+	    T_WAIT), "%s", herdd_log(&d));
+	close(c);
+}
+
+Test(master, hybrid_max_requests_recycles_workers)
+{
+	check_max_requests_leaves("hybrid");
+}
+
+Test(master, event_max_requests_recycles_workers)
+{
+	check_max_requests_leaves("event");
+}
+
 /* --- the accept mutex survives its holder ------------------------------ */
 
 /* From a SIGUSR2 scoreboard dump: the worker in poll/accept. */

@@ -256,7 +256,8 @@ master_reap(struct master *m)
 			    i, how);
 		else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			log_info("master: worker %ld (slot %u) retired after "
-			    "its --max-requests; replacing it", (long)pid, i);
+			    "its --max-requests%s", (long)pid, i,
+			    k->leaving ? "" : "; replacing it");
 		else {
 			log_warn("master: worker %ld (slot %u) %s; "
 			    "respawning", (long)pid, i, how);
@@ -611,7 +612,7 @@ master_request_limit(const struct herd_server *srv)
 void
 master_leave(struct herd_server *srv, unsigned slot, unsigned long served)
 {
-	log_info("%s: served %lu connections (--max-requests); finishing "
+	log_info("%s: took %lu connections (--max-requests); finishing "
 	    "what it holds, then exiting to be replaced", srv->role, served);
 	scoreboard_set_state(srv->scoreboard, slot, SB_STOPPING);
 	server_set_state(srv, SERVER_DRAINING);
