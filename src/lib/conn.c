@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #include "connlimit.h"
 #include "log.h"
+#include "net.h"
 #include "options.h"
 #include "server.h"
 
@@ -101,18 +103,34 @@ conn_flush(struct herd_server *srv, struct herd_conn *c,
 	return verdict;
 }
 
+/* --resolve: the peer's name (reverse DNS, which blocks), or NULL. */
+static char *
+conn_resolve(const struct herd_conn *c)
+{
+	char name[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (net_addr_text((const struct sockaddr *)&c->addr, c->addrlen, 1,
+	    name, sizeof name, serv, sizeof serv) < 0)
+		return NULL;
+	return strdup(name);	/* NULL: the number will do */
+}
+
 int
-conn_open(struct herd_conn *c, struct herd_peer *peer, void **st)
+conn_open(const struct herd_server *srv, struct herd_conn *c,
+    struct herd_peer *peer, void **st)
 {
 	const struct herd_handler *h = c->listener->handler;
 
+	c->name = srv->opt->resolve ? conn_resolve(c) : NULL;
 	peer->addr = (const struct sockaddr *)&c->addr;
 	peer->addrlen = c->addrlen;
-	peer->host = c->name;
+	peer->host = c->name != NULL ? c->name : c->host;
 	peer->serv = c->serv;
-	log_info("connected to %s (%s)", c->name, c->host);
+	log_info("connected to %s (%s)", peer->host, c->host);
 	if ((*st = calloc(1, h->state_size ? h->state_size : 1)) == NULL) {
 		log_err("fd %d: no memory for %s state", c->fd, h->name);
+		free(c->name);
+		c->name = NULL;
 		close(c->fd);
 		c->fd = -1;
 		return -1;
@@ -131,6 +149,8 @@ conn_close(struct herd_conn *c, void *st, struct herd_buf *out)
 	herd_buf_free(out);
 	log_info("fd %d from %s closed: received %llu bytes, sent %llu",
 	    c->fd, c->host, c->bytes_in, c->bytes_out);
+	free(c->name);
+	c->name = NULL;
 	close(c->fd);
 	c->fd = -1;
 }
@@ -146,7 +166,7 @@ conn_serve(struct herd_server *srv, struct herd_conn *c)
 	ssize_t n;
 	int verdict = HERD_CONTINUE;
 
-	if (conn_open(c, &peer, &st) < 0) {
+	if (conn_open(srv, c, &peer, &st) < 0) {
 		connlimit_done(srv, c);
 		return;
 	}

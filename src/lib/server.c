@@ -596,13 +596,10 @@ accept_exhausted(int err)
 void
 server_conn_names(const struct herd_server *srv, struct herd_conn *c)
 {
+	(void)srv;
 	net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 0,
 	    c->host, sizeof c->host, c->serv, sizeof c->serv);
-	if (srv->opt->resolve)
-		net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 1,
-		    c->name, sizeof c->name, c->serv, sizeof c->serv);
-	else
-		memcpy(c->name, c->host, sizeof c->name);
+	c->name = NULL;		/* conn_open() looks it up, if asked to */
 }
 
 /* An accept ran out of descriptors or memory: warn once an episode. */

@@ -302,7 +302,7 @@ ev_open(struct ev_loop *lp, struct herd_conn *c)
 		return;
 	}
 	ec->c = *c;
-	if (conn_open(&ec->c, &peer, &ec->st) < 0) {
+	if (conn_open(lp->srv, &ec->c, &peer, &ec->st) < 0) {
 		connlimit_done(lp->srv, &ec->c);
 		free(ec);
 		return;
