@@ -31,101 +31,26 @@
 
 #include "harness.h"
 
-#define T_IO		20000	/* ms for one round trip, backoff included */
-#define T_WAIT		15000	/* ms for herdd to change shape */
-#define MAXKIDS		64
+#define T_IO		HARNESS_T_IO
+#define T_WAIT		HARNESS_T_WAIT
+#define MAXKIDS		HARNESS_MAXKIDS
 
 static struct herdd d;
 static struct herdd chaos_d[5];		/* one per process model */
 
-static void
-stop_server(void)
-{
-	size_t i;
-
-	herdd_stop(&d, SIGKILL, 5000);
-	for (i = 0; i < sizeof chaos_d / sizeof chaos_d[0]; i++)
-		herdd_stop(&chaos_d[i], SIGKILL, 5000);
-}
-
-TestSuite(faults, .fini = stop_server, .timeout = 120);
-
-static void
-nap(int ms)
-{
-	poll(NULL, 0, ms);
-}
-
-/*
- * Start herdd under model with the extra arguments.  reuseport binds
- * its own ports: wait until a worker listens.
- */
-static void
-start_on(struct herdd *s, const char *model, const char *const *extra)
-{
-	const char *args[32] = { "--model", model };
-	int n = 2;
-
-	while (*extra != NULL && n < 31)
-		args[n++] = *extra++;
-	args[n] = NULL;
-	herdd_start_model(s, model, "echo", args, T_WAIT);
-}
+TestSuite(faults, .fini = herdd_stop_all, .timeout = 120);
 
 static void
 start_args(const char *model, const char *const *extra)
 {
-	start_on(&d, model, extra);
-}
-
-/* Whether pid is a zombie (dead, not yet reaped) or gone. */
-static int
-dead(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 1;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
-		return 1;
-	return p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
+	herdd_start_extra(&d, model, "echo", extra);
 }
 
 /* s's live worker processes into kids; their count. */
 static int
 live_workers(const struct herdd *s, pid_t *kids)
 {
-	pid_t all[MAXKIDS];
-	int i, n, live = 0;
-
-	n = proc_children(s->pid, all, MAXKIDS);
-	for (i = 0; i < n; i++)
-		if (!dead(all[i]))
-			kids[live++] = all[i];
-	return live;
-}
-
-/* Poll until s has want live workers. */
-static int
-wait_workers(const struct herdd *s, int want)
-{
-	pid_t kids[MAXKIDS];
-	long long end = now_ms() + T_WAIT;
-
-	do {
-		if (live_workers(s, kids) == want)
-			return 1;
-		nap(10);
-	} while (now_ms() < end);
-	return 0;
+	return proc_live_children(s->pid, kids, MAXKIDS);
 }
 
 /* A connection to port within ms (no SYN retries for minutes), or -1. */
@@ -354,9 +279,9 @@ Test(faults, process_models_serve_on_while_workers_are_killed_at_random,
 
 	memset(t, 0, sizeof t);
 	for (m = 0; m < CH_MODELS; m++) {
-		start_on(&chaos_d[m], ch_models[m],
-		    (const char *[]){ "--workers", "4", NULL });
-		cr_assert(wait_workers(&chaos_d[m], CH_WORKERS), "%s: %s",
+		HERDD_START(&chaos_d[m], ch_models[m], "echo", "--workers",
+		    "4");
+		cr_assert(herdd_wait_workers(&chaos_d[m], CH_WORKERS, NULL), "%s: %s",
 		    ch_models[m], herdd_log(&chaos_d[m]));
 	}
 	for (m = 0; m < CH_MODELS; m++)
@@ -395,7 +320,7 @@ Test(faults, process_models_serve_on_while_workers_are_killed_at_random,
 		    "kills", model, x->kills);
 		cr_assert_geq(x->ok, CH_CLIENTS, "%s: only %d connections "
 		    "served whole (%d cut)", model, x->ok, x->cut);
-		cr_assert(wait_workers(&chaos_d[m], CH_WORKERS), "%s: back to "
+		cr_assert(herdd_wait_workers(&chaos_d[m], CH_WORKERS, NULL), "%s: back to "
 		    "%d workers\n%s", model, CH_WORKERS,
 		    herdd_log(&chaos_d[m]));
 		cr_assert(fresh_echo_on(&chaos_d[m]), "%s: a fresh client is "
@@ -727,7 +652,7 @@ check_no_fd_leak(const char *model, const char *const *extra, int workers)
 	int i, ok = 0;
 
 	start_args(model, extra);
-	cr_assert(wait_workers(&d, workers), "%s: %d workers\n%s", model,
+	cr_assert(herdd_wait_workers(&d, workers, NULL), "%s: %d workers\n%s", model,
 	    workers, herdd_log(&d));
 	cr_assert(fresh_echo(), "%s serves\n%s", model, herdd_log(&d));
 	/* Workers still starting, our echo still closing: 200 ms unchanged. */

@@ -25,45 +25,15 @@
 #include "harness.h"
 #include "scoreboard.h"
 
-#define T_IO		20000
-#define T_WAIT		15000	/* ms for herdd to change shape */
-#define MAXKIDS		64
+#define T_IO		HARNESS_T_IO
+#define T_WAIT		HARNESS_T_WAIT
+#define MAXKIDS		HARNESS_MAXKIDS
 
 static struct herdd d;
 
-static void
-stop_server(void)
-{
-	herdd_stop(&d, SIGKILL, 5000);
-}
+TestSuite(master, .fini = herdd_stop_all, .timeout = 90);
 
-TestSuite(master, .fini = stop_server, .timeout = 90);
-
-static void
-nap(int ms)
-{
-	poll(NULL, 0, ms);
-}
-
-/*
- * Start herdd under model on fdnames with the extra arguments (after
- * "--model model").  reuseport binds its own ports: wait until a
- * worker listens on the last one.
- */
-static void
-start_args(const char *model, const char *fdnames, const char *const *extra)
-{
-	const char *args[32] = { "--model", model };
-	int n = 2;
-
-	while (*extra != NULL && n < 31)
-		args[n++] = *extra++;
-	args[n] = NULL;
-	herdd_start_model(&d, model, fdnames, args, T_WAIT);
-}
-
-#define START(model, fdnames, ...)					\
-	start_args(model, fdnames, (const char *[]){ __VA_ARGS__, NULL })
+#define START(model, fdnames, ...)	HERDD_START(&d, model, fdnames, __VA_ARGS__)
 
 static int
 has_pid(const pid_t *set, int n, pid_t pid)
@@ -76,18 +46,11 @@ has_pid(const pid_t *set, int n, pid_t pid)
 	return 0;
 }
 
-/* Poll until herdd has want workers; their pids go to kids. */
+/* Poll until herdd has want live workers; their pids go to kids. */
 static int
 wait_workers(int want, pid_t *kids)
 {
-	long long end = now_ms() + T_WAIT;
-
-	do {
-		if (proc_children(d.pid, kids, MAXKIDS) == want)
-			return 1;
-		nap(10);
-	} while (now_ms() < end);
-	return 0;
+	return herdd_wait_workers(&d, want, kids);
 }
 
 /* --- many clients at once ------------------------------------------- */
