@@ -5,10 +5,12 @@
  * the fork each process holds only the kind it needs.
  *
  * The master reaps children as SIGCHLD says they exit, so none is
- * left a zombie.  Under --max-conns each child holds one token from
- * its accept until the master reaps it: the master counts its live
- * children, and a child killed mid-connection loses no token.  On SIGTERM it stops accepting, lets the children
+ * left a zombie.  On SIGTERM it stops accepting, lets the children
  * finish for --shutdown-timeout, then kills the rest.
+ *
+ * Under --max-conns each child holds one token from its accept until
+ * the master reaps it: the master counts its live children, and a
+ * child killed mid-connection loses no token.
  */
 #include "config.h"
 
