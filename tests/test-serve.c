@@ -238,7 +238,8 @@ check_descriptor_log(const char *model)
 
 /*
  * --resolve: the log names the peer as reverse DNS does (here, what
- * getnameinfo says for 127.0.0.1), looked up by whoever serves it.
+ * getnameinfo says for 127.0.0.1), looked up by whoever serves it
+ * (conn_open(), shared by every model).
  */
 static void
 check_resolve(const char *model)
@@ -280,8 +281,7 @@ Test(m, drain_serves_open_connection)				\
 Test(m, drain_closes_at_shutdown_timeout)				\
 				{ check_drain_deadline(#m); }		\
 Test(m, log_shows_listening_and_connected_fds)			\
-				{ check_descriptor_log(#m); }		\
-Test(m, resolve_logs_the_peer_name) { check_resolve(#m); }
+				{ check_descriptor_log(#m); }
 
 MODEL_TESTS(iterative)
 MODEL_TESTS(fork)
@@ -293,3 +293,7 @@ MODEL_TESTS(prethread)
 MODEL_TESTS(pool)
 MODEL_TESTS(hybrid)
 MODEL_TESTS(event)
+
+/* The two places that look names up: conn_serve() and the event loop. */
+Test(fork, resolve_logs_the_peer_name) { check_resolve("fork"); }
+Test(event, resolve_logs_the_peer_name) { check_resolve("event"); }
