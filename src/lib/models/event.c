@@ -404,9 +404,21 @@ ev_listen(struct ev_loop *lp)
 static void
 ev_unlisten(struct ev_loop *lp)
 {
+	size_t i;
+
 	if (lp->listeners == NULL)
 		return;
 	scoreboard_set_state(lp->srv->scoreboard, lp->slot, SB_STOPPING);
+	/*
+	 * Out of the set first: an epoll registration belongs to the open
+	 * socket, which the master and the other workers keep open, not
+	 * to our descriptor, so close() alone would leave it reporting
+	 * into the freed listener entries.
+	 */
+	for (i = 0; i < lp->srv->nlisteners; i++)
+		if (lp->srv->listeners[i].fd >= 0)
+			epoll_ctl(lp->epfd, EPOLL_CTL_DEL,
+			    lp->srv->listeners[i].fd, NULL);
 	if (lp->srv->capfd >= 0)
 		epoll_ctl(lp->epfd, EPOLL_CTL_DEL, lp->srv->capfd, NULL);
 	server_close_listeners(lp->srv);
