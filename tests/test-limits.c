@@ -399,6 +399,39 @@ check_max_conns(const char *model, int live, const char *const *extra)
 		close(fd[i]);
 }
 
+/*
+ * --max-conns 2 and workers killed while they hold both connections:
+ * the master gives their tokens back, so two new clients are served.
+ */
+static void
+check_max_conns_reclaimed(const char *model, int workers)
+{
+	const char *args[] = { "--max-conns", "2", "-w", "1", NULL };
+	pid_t kids[HARNESS_MAXKIDS];
+	char w[8];
+	int a, b, i, n;
+
+	snprintf(w, sizeof w, "%d", workers);
+	args[3] = w;
+	start(model, args);
+	cr_assert(herdd_wait_workers(&d, workers, NULL), "%s", herdd_log(&d));
+	cr_assert_geq(a = served_somewhere(), 0, "%s", herdd_log(&d));
+	cr_assert_geq(b = served_somewhere(), 0, "%s", herdd_log(&d));
+	n = proc_live_children(d.pid, kids, HARNESS_MAXKIDS);
+	for (i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	cr_assert(closed_within(a, 5000) && closed_within(b, 5000),
+	    "their worker died\n%s", herdd_log(&d));
+	close(a);
+	close(b);
+	cr_assert_geq(a = served_somewhere(), 0, "tokens back\n%s",
+	    herdd_log(&d));
+	cr_assert_geq(b = served_somewhere(), 0, "both tokens back\n%s",
+	    herdd_log(&d));
+	close(a);
+	close(b);
+}
+
 #define IDLE_TESTS(m)							\
 Test(m, idle_timeout_closes_idle_connection) { check_idle_closed(#m); } \
 Test(m, timeout_0_keeps_idle_connection_open)			\
@@ -467,6 +500,14 @@ Test(hybrid, max_conns_caps_live_connections)
 Test(event, max_conns_caps_live_connections)
 {
 	check_max_conns("event", CAP, CAP_ARGS("-w", "2"));
+}
+Test(event, max_conns_tokens_of_a_killed_worker_come_back)
+{
+	check_max_conns_reclaimed("event", 1);
+}
+Test(prefork, max_conns_tokens_of_a_killed_worker_come_back)
+{
+	check_max_conns_reclaimed("prefork", 2);
 }
 
 /*
