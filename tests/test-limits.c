@@ -370,7 +370,7 @@ check_max_conns(const char *model, int live, const char *const *extra)
 		    "of %d served\n%s", model, i + 1, live, herdd_log(&d));
 	last = client_connect(d.port[0]);
 	cr_assert_eq(send(last, "y", 1, MSG_NOSIGNAL), 1);
-	cr_assert_not(readable_within(last, 500), "%s: client %d waits at "
+	cr_assert_not(readable_within(last, 300), "%s: client %d waits at "
 	    "the cap\n%s", model, live + 1, herdd_log(&d));
 	close(fd[0]);
 	/*
