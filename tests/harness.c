@@ -40,6 +40,37 @@ nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+void
+nap(int ms)
+{
+	nap_ms(ms);
+}
+
+/* Every herdd started in this process, for herdd_stop_all(). */
+#define HARNESS_MAXSTARTED	16
+static struct herdd *started[HARNESS_MAXSTARTED];
+
+static void
+herdd_note(struct herdd *d)
+{
+	size_t i;
+
+	for (i = 0; i < HARNESS_MAXSTARTED; i++)
+		if (started[i] == d || started[i] == NULL) {
+			started[i] = d;
+			return;
+		}
+}
+
+void
+herdd_stop_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < HARNESS_MAXSTARTED && started[i] != NULL; i++)
+		herdd_stop(started[i], SIGKILL, 5000);
+}
+
 static const char *
 herdd_path(void)
 {
@@ -179,6 +210,7 @@ herdd_spawn(struct herdd *d, const char *fdnames, const char *const *args,
 
 	d->pid = fork();
 	cr_assert(d->pid >= 0, "fork: %s", strerror(errno));
+	herdd_note(d);
 	if (d->pid == 0) {
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
 		    getppid() != parent)
@@ -253,6 +285,19 @@ herdd_start_model(struct herdd *d, const char *model, const char *fdnames,
 	snprintf(ready, sizeof ready, "listener on 127.0.0.1:%d",
 	    d->port[d->nports - 1]);
 	cr_assert(herdd_log_wait(d, ready, timeout_ms), "%s", herdd_log(d));
+}
+
+void
+herdd_start_extra(struct herdd *d, const char *model, const char *fdnames,
+    const char *const *extra)
+{
+	const char *args[32] = { "--model", model };
+	int n = 2;
+
+	while (extra != NULL && *extra != NULL && n < 31)
+		args[n++] = *extra++;
+	args[n] = NULL;
+	herdd_start_model(d, model, fdnames, args, HARNESS_T_WAIT);
 }
 
 int
@@ -390,6 +435,57 @@ proc_children(pid_t pid, pid_t *kids, int max)
 		kids[n++] = (pid_t)k;
 	fclose(f);
 	return n;
+}
+
+/* Whether pid is a zombie (dead, not yet reaped) or gone. */
+static int
+proc_dead(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 1;
+	return p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
+}
+
+int
+proc_live_children(pid_t pid, pid_t *kids, int max)
+{
+	pid_t all[HARNESS_MAXKIDS];
+	int i, n, live = 0;
+
+	n = proc_children(pid, all, max < HARNESS_MAXKIDS ? max :
+	    HARNESS_MAXKIDS);
+	for (i = 0; i < n; i++)
+		if (!proc_dead(all[i]))
+			kids[live++] = all[i];
+	return live;
+}
+
+int
+herdd_wait_workers(const struct herdd *d, int want, pid_t *kids)
+{
+	pid_t mine[HARNESS_MAXKIDS];
+	long long end = now_ms() + HARNESS_T_WAIT;
+
+	if (kids == NULL)
+		kids = mine;
+	do {
+		if (proc_live_children(d->pid, kids, HARNESS_MAXKIDS) == want)
+			return 1;
+		nap_ms(10);
+	} while (now_ms() < end);
+	return 0;
 }
 
 int

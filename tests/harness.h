@@ -14,6 +14,11 @@
 #include <sys/types.h>
 
 #define HARNESS_MAXSOCK	4
+#define HARNESS_MAXKIDS	64	/* worker processes a test looks at */
+
+/* Timeouts of "must happen" waits, generous for a loaded machine. */
+#define HARNESS_T_IO	20000	/* ms: one round trip, backoff included */
+#define HARNESS_T_WAIT	15000	/* ms: herdd changes shape (workers up...) */
 
 struct herdd {
 	pid_t	pid;
@@ -48,6 +53,21 @@ void	herdd_start_listen(struct herdd *, const char *handlers,
 void	herdd_start_model(struct herdd *, const char *model,
 	    const char *fdnames, const char *const *args, int timeout_ms);
 /*
+ * herdd_start_model() of "--model model" and the NULL-terminated
+ * extra arguments, waiting up to HARNESS_T_WAIT; HERDD_START() takes
+ * them inline: HERDD_START(&d, "prefork", "echo", "-w", "2").
+ */
+void	herdd_start_extra(struct herdd *, const char *model,
+	    const char *fdnames, const char *const *extra);
+#define HERDD_START(d, model, fdnames, ...)				\
+	herdd_start_extra(d, model, fdnames,				\
+	    (const char *const []){ __VA_ARGS__, NULL })
+/*
+ * SIGKILL every herdd this test process started and has not stopped:
+ * a suite's .fini, so a failed assertion leaves no server behind.
+ */
+void	herdd_stop_all(void);
+/*
  * Start cmd (a NULL-terminated argv; cmd[0] is looked up on PATH) the
  * way herdd_start() starts herdd, with no sockets passed: for wrappers
  * such as systemd-socket-activate that exec herdd in turn.
@@ -73,6 +93,13 @@ int	client_try_connect(int port);
 
 /* Children of pid (from /proc/PID/task/PID/children); count or -1. */
 int	proc_children(pid_t pid, pid_t *kids, int max);
+/* The same without the dead not yet reaped (zombies); count. */
+int	proc_live_children(pid_t pid, pid_t *kids, int max);
+/*
+ * Poll up to HARNESS_T_WAIT until d has want live workers (their pids
+ * into kids, unless NULL); 1, or 0 when it never had.
+ */
+int	herdd_wait_workers(const struct herdd *, int want, pid_t *kids);
 /* Sockets pid holds, from /proc/PID/fd; -1 if it is gone. */
 int	proc_sockets(pid_t pid);
 /* Poll up to ms until pid holds want sockets (or more, if atleast). */
@@ -107,5 +134,7 @@ void	rot13_buf(unsigned char *, size_t len);
 
 /* Milliseconds on the monotonic clock. */
 long long now_ms(void);
+/* Sleep ms: a pacing (a chaos cadence, a poll's step), never a wait. */
+void	nap(int ms);
 
 #endif

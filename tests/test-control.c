@@ -43,12 +43,6 @@ stop_server(void)
 
 TestSuite(control, .fini = stop_server, .timeout = 60);
 
-static void
-nap(int ms)
-{
-	poll(NULL, 0, ms);
-}
-
 /* A control request of len raw bytes; the reply (NUL-ended) or -1. */
 static ssize_t
 ctl_raw(const void *req, size_t len, char *reply, size_t cap)

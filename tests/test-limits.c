@@ -1,7 +1,8 @@
 /*
  * test-limits.c - herdd against hostile clients and scarce descriptors:
- * --timeout closes idle and slowloris connections in every model, and
- * running out of descriptors pauses accepting without spinning.
+ * --timeout closes idle and slowloris connections in every model,
+ * --max-conns caps live connections in every model, and running out
+ * of descriptors pauses accepting without spinning.
  *
  * Every wait is a bounded poll; nothing sleeps a fixed time to "let
  * the server get there".
@@ -309,7 +310,9 @@ client_connect_nowait(int port)
  * RLIMIT_NOFILE 64 and EXHAUST_CONNS clients that hold on: herdd
  * pauses (CPU stays under 0.5 s over 2 s), says so once, and serves
  * normally once the clients leave.  exhausts: the model runs out of
- * descriptors (one holding a connection per worker never does).
+ * descriptors (one holding a connection per worker never does); then
+ * the whole episode, the backlog's rush included once the clients
+ * leave, logs one "pausing accepts" and one "accepting again".
  */
 static void
 check_exhaustion(const char *model, const char *const *extra, int exhausts)
@@ -339,9 +342,126 @@ check_exhaustion(const char *model, const char *const *extra, int exhausts)
 	for (i = 0; i < 50 && !normal_client(); i++)
 		poll(NULL, 0, 100);
 	cr_assert(i < 50, "served once the clients left\n%s", herdd_log(&d));
-	if (exhausts)
-		cr_assert(herdd_log_wait(&d, "accepting again", 2000), "%s",
+	if (!exhausts)
+		return;
+	/* It ends at the first accept a quiet second after the last failed. */
+	for (i = 0; i < 50 && count_in_log("accepting again") == 0; i++) {
+		normal_client();
+		poll(NULL, 0, 100);
+	}
+	cr_assert_eq(count_in_log("accepting again"), 1, "the episode ends "
+	    "once\n%s", herdd_log(&d));
+	cr_assert_eq(count_in_log("pausing accepts"), 1, "one warning for "
+	    "the whole episode\n%s", herdd_log(&d));
+}
+
+/*
+ * A client the server serves: it echoed a byte within 1 s.  Under
+ * reuseport the kernel may queue a connection behind a worker busy
+ * with another (the hash picks the socket): that one is reset and
+ * another tried.  The fd, or -1 after 20 tries.
+ */
+static int
+served_somewhere(void)
+{
+	struct linger lg = { 1, 0 };
+	char c;
+	int fd, i;
+
+	for (i = 0; i < 20; i++) {
+		fd = client_connect(d.port[0]);
+		if (client_roundtrip(fd, "x", 1, &c, 1, 1000) == 1)
+			return fd;
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		close(fd);
+	}
+	return -1;
+}
+
+#define CAP	3
+
+/*
+ * --max-conns 3 (with workers and threads to spare): 3 clients are
+ * served at once, a 4th connects (the backlog) but gets no reply until
+ * one of them leaves, then it is served; once all leave, 3 more are.
+ * live: how many the model serves at once anyway (iterative: 1).
+ */
+static void
+check_max_conns(const char *model, int live, const char *const *extra)
+{
+	const char *args[8] = { "--max-conns", "3" };
+	int fd[CAP], last, i, n = 2;
+	char c;
+
+	while (extra != NULL && *extra != NULL && n < 7)
+		args[n++] = *extra++;
+	args[n] = NULL;
+	start(model, args);
+	for (i = 0; i < live; i++)
+		cr_assert_geq(fd[i] = served_somewhere(), 0, "%s: client %d "
+		    "of %d served\n%s", model, i + 1, live, herdd_log(&d));
+	last = client_connect(d.port[0]);
+	cr_assert_eq(send(last, "y", 1, MSG_NOSIGNAL), 1);
+	cr_assert_not(readable_within(last, 300), "%s: client %d waits at "
+	    "the cap\n%s", model, live + 1, herdd_log(&d));
+	close(fd[0]);
+	/*
+	 * reuseport: the kernel may have queued it behind a worker still
+	 * serving another client, so that one must leave too.
+	 */
+	if (strcmp(model, "reuseport") == 0 && !readable_within(last, 2000))
+		for (i = 1; i < live; i++) {
+			close(fd[i]);
+			fd[i] = -1;
+		}
+	cr_assert(readable_within(last, 10000), "%s: served once one left\n%s",
+	    model, herdd_log(&d));
+	cr_assert_eq(recv(last, &c, 1, 0), 1);
+	cr_assert_eq(c, 'y');
+	close(last);
+	for (i = 1; i < live; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	/* Every token came back. */
+	for (i = 0; i < live; i++)
+		cr_assert_geq(fd[i] = served_somewhere(), 0, "%s: again, "
+		    "client %d of %d served\n%s", model, i + 1, live,
 		    herdd_log(&d));
+	for (i = 0; i < live; i++)
+		close(fd[i]);
+}
+
+/*
+ * --max-conns 2 and workers killed while they hold both connections:
+ * the master gives their tokens back, so two new clients are served.
+ */
+static void
+check_max_conns_reclaimed(const char *model, int workers)
+{
+	const char *args[] = { "--max-conns", "2", "-w", "1", NULL };
+	pid_t kids[HARNESS_MAXKIDS];
+	char w[8];
+	int a, b, i, n;
+
+	snprintf(w, sizeof w, "%d", workers);
+	args[3] = w;
+	start(model, args);
+	cr_assert(herdd_wait_workers(&d, workers, NULL), "%s", herdd_log(&d));
+	cr_assert_geq(a = served_somewhere(), 0, "%s", herdd_log(&d));
+	cr_assert_geq(b = served_somewhere(), 0, "%s", herdd_log(&d));
+	n = proc_live_children(d.pid, kids, HARNESS_MAXKIDS);
+	for (i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	cr_assert(closed_within(a, 5000) && closed_within(b, 5000),
+	    "their worker died\n%s", herdd_log(&d));
+	close(a);
+	close(b);
+	cr_assert_geq(a = served_somewhere(), 0, "tokens back\n%s",
+	    herdd_log(&d));
+	cr_assert_geq(b = served_somewhere(), 0, "both tokens back\n%s",
+	    herdd_log(&d));
+	close(a);
+	close(b);
 }
 
 #define IDLE_TESTS(m)							\
@@ -370,6 +490,57 @@ IDLE_TESTS(prethread)
 IDLE_TESTS(pool)
 IDLE_TESTS(hybrid)
 IDLE_TESTS(event)
+
+#define CAP_ARGS(...)	((const char *const []){ __VA_ARGS__, NULL })
+
+Test(iterative, max_conns_caps_live_connections)
+{
+	check_max_conns("iterative", 1, NULL);
+}
+Test(fork, max_conns_caps_live_connections)
+{
+	check_max_conns("fork", CAP, NULL);
+}
+Test(prefork, max_conns_caps_live_connections)
+{
+	check_max_conns("prefork", CAP, CAP_ARGS("-w", "5"));
+}
+Test(passfd, max_conns_caps_live_connections)
+{
+	check_max_conns("passfd", CAP, CAP_ARGS("-w", "5"));
+}
+Test(reuseport, max_conns_caps_live_connections)
+{
+	check_max_conns("reuseport", CAP, CAP_ARGS("-w", "16"));
+}
+Test(thread, max_conns_caps_live_connections)
+{
+	check_max_conns("thread", CAP, NULL);
+}
+Test(prethread, max_conns_caps_live_connections)
+{
+	check_max_conns("prethread", CAP, CAP_ARGS("-t", "5"));
+}
+Test(pool, max_conns_caps_live_connections)
+{
+	check_max_conns("pool", CAP, CAP_ARGS("-t", "5"));
+}
+Test(hybrid, max_conns_caps_live_connections)
+{
+	check_max_conns("hybrid", CAP, CAP_ARGS("-w", "2", "-t", "4"));
+}
+Test(event, max_conns_caps_live_connections)
+{
+	check_max_conns("event", CAP, CAP_ARGS("-w", "2"));
+}
+Test(event, max_conns_tokens_of_a_killed_worker_come_back)
+{
+	check_max_conns_reclaimed("event", 1);
+}
+Test(prefork, max_conns_tokens_of_a_killed_worker_come_back)
+{
+	check_max_conns_reclaimed("prefork", 2);
+}
 
 /*
  * iterative serves one client at a time: a slowloris client holds the
@@ -429,6 +600,12 @@ Test(thread, descriptor_exhaustion_pauses_without_spinning)
 {
 	check_exhaustion("thread", (const char *const []){ "-w", "1", NULL },
 	    1);
+}
+/* A hundred threads that accept share one episode: one warning. */
+Test(prethread, descriptor_exhaustion_pauses_without_spinning)
+{
+	check_exhaustion("prethread", (const char *const []){ "-t", "100",
+	    NULL }, 1);
 }
 Test(event, descriptor_exhaustion_pauses_without_spinning)
 {

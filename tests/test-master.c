@@ -25,45 +25,15 @@
 #include "harness.h"
 #include "scoreboard.h"
 
-#define T_IO		20000
-#define T_WAIT		15000	/* ms for herdd to change shape */
-#define MAXKIDS		64
+#define T_IO		HARNESS_T_IO
+#define T_WAIT		HARNESS_T_WAIT
+#define MAXKIDS		HARNESS_MAXKIDS
 
 static struct herdd d;
 
-static void
-stop_server(void)
-{
-	herdd_stop(&d, SIGKILL, 5000);
-}
+TestSuite(master, .fini = herdd_stop_all, .timeout = 90);
 
-TestSuite(master, .fini = stop_server, .timeout = 90);
-
-static void
-nap(int ms)
-{
-	poll(NULL, 0, ms);
-}
-
-/*
- * Start herdd under model on fdnames with the extra arguments (after
- * "--model model").  reuseport binds its own ports: wait until a
- * worker listens on the last one.
- */
-static void
-start_args(const char *model, const char *fdnames, const char *const *extra)
-{
-	const char *args[32] = { "--model", model };
-	int n = 2;
-
-	while (*extra != NULL && n < 31)
-		args[n++] = *extra++;
-	args[n] = NULL;
-	herdd_start_model(&d, model, fdnames, args, T_WAIT);
-}
-
-#define START(model, fdnames, ...)					\
-	start_args(model, fdnames, (const char *[]){ __VA_ARGS__, NULL })
+#define START(model, fdnames, ...)	HERDD_START(&d, model, fdnames, __VA_ARGS__)
 
 static int
 has_pid(const pid_t *set, int n, pid_t pid)
@@ -76,18 +46,11 @@ has_pid(const pid_t *set, int n, pid_t pid)
 	return 0;
 }
 
-/* Poll until herdd has want workers; their pids go to kids. */
+/* Poll until herdd has want live workers; their pids go to kids. */
 static int
 wait_workers(int want, pid_t *kids)
 {
-	long long end = now_ms() + T_WAIT;
-
-	do {
-		if (proc_children(d.pid, kids, MAXKIDS) == want)
-			return 1;
-		nap(10);
-	} while (now_ms() < end);
-	return 0;
+	return herdd_wait_workers(&d, want, kids);
 }
 
 /* --- many clients at once ------------------------------------------- */
@@ -484,6 +447,52 @@ Test(master, prefork_max_requests_recycles_workers)
 	/* 2 connections each (the jitter of 2/4 is 0): three workers. */
 	cr_assert_geq(count_text(herdd_log(&d), "started in slot"), 3, "%s",
 	    herdd_log(&d));
+}
+
+/*
+ * Models whose workers hold many connections: at its --max-requests a
+ * worker stops accepting and its replacement starts at once, while it
+ * still serves the connections it holds; it leaves once they close.
+ */
+static void
+check_max_requests_leaves(const char *model)
+{
+	char got[8];
+	int a, b, c;
+
+	START(model, "echo", "-w", "1", "-t", "4", "--max-requests", "2",
+	    "-v");
+	a = client_connect(d.port[0]);
+	cr_assert_eq(client_roundtrip(a, "a", 1, got, sizeof got, T_IO), 1);
+	b = client_connect(d.port[0]);
+	cr_assert_eq(client_roundtrip(b, "b", 1, got, sizeof got, T_IO), 1);
+	/* 2 connections (the jitter of 2/4 is 0): it leaves. */
+	cr_assert(herdd_log_wait(&d, "starting its replacement", T_WAIT),
+	    "%s", herdd_log(&d));
+	cr_assert(herdd_log_wait(&d, "started in slot 1", T_WAIT), "%s",
+	    herdd_log(&d));
+	c = client_connect(d.port[0]);
+	cr_assert_eq(client_roundtrip(c, "c", 1, got, sizeof got, T_IO), 1,
+	    "the replacement serves\n%s", herdd_log(&d));
+	cr_assert_eq(client_roundtrip(a, "A", 1, got, sizeof got, T_IO), 1,
+	    "the old worker still serves what it holds\n%s", herdd_log(&d));
+	cr_assert_eq(got[0], 'A');
+	cr_assert_eq(client_roundtrip(b, "B", 1, got, sizeof got, T_IO), 1);
+	close(a);
+	close(b);
+	cr_assert(herdd_log_wait(&d, "retired after its --max-requests",
+	    T_WAIT), "%s", herdd_log(&d));
+	close(c);
+}
+
+Test(master, hybrid_max_requests_recycles_workers)
+{
+	check_max_requests_leaves("hybrid");
+}
+
+Test(master, event_max_requests_recycles_workers)
+{
+	check_max_requests_leaves("event");
 }
 
 /* --- the accept mutex survives its holder ------------------------------ */

@@ -10,6 +10,8 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -234,6 +236,32 @@ check_descriptor_log(const char *model)
 	expect_clean_exit(SIGTERM);
 }
 
+/*
+ * --resolve: the log names the peer as reverse DNS does (here, what
+ * getnameinfo says for 127.0.0.1), looked up by whoever serves it
+ * (conn_open(), shared by every model).
+ */
+static void
+check_resolve(const char *model)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	char name[NI_MAXHOST], want[NI_MAXHOST + 32], got[8];
+	int fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (getnameinfo((struct sockaddr *)&sin, sizeof sin, name,
+	    sizeof name, NULL, 0, NI_NAMEREQD) != 0)
+		snprintf(name, sizeof name, "127.0.0.1");
+	snprintf(want, sizeof want, "connected to %s (127.0.0.1)", name);
+	start(model, "echo", "--resolve");
+	fd = client_connect(d.port[0]);
+	cr_assert_eq(client_exchange(fd, "hello", 5, got, sizeof got, T_IO), 5);
+	close(fd);
+	cr_assert(herdd_log_wait(&d, want, 5000), "%s\n%s", want,
+	    herdd_log(&d));
+	expect_clean_exit(SIGTERM);
+}
+
 #define MODEL_TESTS(m)							\
 TestSuite(m, .fini = stop_server, .timeout = 60);			\
 Test(m, echo_1_byte)		{ check_payload(#m, "echo", 1); }	\
@@ -265,3 +293,7 @@ MODEL_TESTS(prethread)
 MODEL_TESTS(pool)
 MODEL_TESTS(hybrid)
 MODEL_TESTS(event)
+
+/* The two places that look names up: conn_serve() and the event loop. */
+Test(fork, resolve_logs_the_peer_name) { check_resolve("fork"); }
+Test(event, resolve_logs_the_peer_name) { check_resolve("event"); }

@@ -20,13 +20,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "connlimit.h"
 #include "log.h"
+#include "net.h"
 #include "options.h"
 #include "proxyconn.h"
 #include "server.h"
@@ -105,18 +108,34 @@ conn_flush(struct herd_server *srv, struct herd_conn *c,
 	return verdict;
 }
 
+/* --resolve: the peer's name (reverse DNS, which blocks), or NULL. */
+static char *
+conn_resolve(const struct herd_conn *c)
+{
+	char name[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (net_addr_text((const struct sockaddr *)&c->addr, c->addrlen, 1,
+	    name, sizeof name, serv, sizeof serv) < 0)
+		return NULL;
+	return strdup(name);	/* NULL: the number will do */
+}
+
 int
-conn_open(struct herd_conn *c, struct herd_peer *peer, void **st)
+conn_open(const struct herd_server *srv, struct herd_conn *c,
+    struct herd_peer *peer, void **st)
 {
 	const struct herd_handler *h = c->listener->handler;
 
+	c->name = srv->opt->resolve ? conn_resolve(c) : NULL;
 	peer->addr = (const struct sockaddr *)&c->addr;
 	peer->addrlen = c->addrlen;
-	peer->host = c->name;
+	peer->host = c->name != NULL ? c->name : c->host;
 	peer->serv = c->serv;
-	log_info("connected to %s (%s)", c->name, c->host);
+	log_info("connected to %s (%s)", peer->host, c->host);
 	if ((*st = calloc(1, h->state_size ? h->state_size : 1)) == NULL) {
 		log_err("fd %d: no memory for %s state", c->fd, h->name);
+		free(c->name);
+		c->name = NULL;
 		close(c->fd);
 		c->fd = -1;
 		return -1;
@@ -135,6 +154,8 @@ conn_close(struct herd_conn *c, void *st, struct herd_buf *out)
 	herd_buf_free(out);
 	log_info("fd %d from %s closed: received %llu bytes, sent %llu",
 	    c->fd, c->host, c->bytes_in, c->bytes_out);
+	free(c->name);
+	c->name = NULL;
 	close(c->fd);
 	c->fd = -1;
 }
@@ -153,10 +174,14 @@ conn_serve(struct herd_server *srv, struct herd_conn *c)
 
 	/* Behind a load balancer: who the client is comes first. */
 	if (c->listener->proxy &&
-	    proxyconn_read(srv, c, in, sizeof in, &early) < 0)
+	    proxyconn_read(srv, c, in, sizeof in, &early) < 0) {
+		connlimit_done(srv, c);
 		return;
-	if (conn_open(c, &peer, &st) < 0)
+	}
+	if (conn_open(srv, c, &peer, &st) < 0) {
+		connlimit_done(srv, c);
 		return;
+	}
 	if (h->on_open != NULL)
 		verdict = conn_flush(srv, c, &out, h->on_open(st, &peer, &out));
 	if (early > 0 && verdict == HERD_CONTINUE) {
@@ -179,4 +204,5 @@ conn_serve(struct herd_server *srv, struct herd_conn *c)
 			break;
 	}
 	conn_close(c, st, &out);
+	connlimit_done(srv, c);
 }

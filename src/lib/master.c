@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "acceptlock.h"
+#include "connlimit.h"
 #include "control.h"
 #include "log.h"
 #include "master.h"
@@ -42,6 +43,7 @@ struct master_child {
 	unsigned	gen;
 	int		retired;	/* ops->retire called */
 	int		stopping;	/* SIGTERM sent */
+	int		leaving;	/* left on its own (--max-requests) */
 	int		killed;		/* SIGKILL sent */
 	struct timespec	started;
 	struct timespec	kill_at;	/* when stopping */
@@ -102,7 +104,7 @@ master_serving(const struct master *m)
 
 	for (i = 0; i < m->nslots; i++)
 		if (m->kids[i].pid != 0 && !m->kids[i].stopping &&
-		    m->kids[i].gen == m->gen)
+		    !m->kids[i].leaving && m->kids[i].gen == m->gen)
 			n++;
 	return n;
 }
@@ -135,6 +137,7 @@ master_child_setup(struct master *m, unsigned slot, pid_t master)
 	control_close(srv->control, 0);		/* the master's alone */
 	srv->control = NULL;
 	srv->state = SERVER_RUNNING;
+	srv->slot = slot;
 	snprintf(srv->role, sizeof srv->role, "worker %ld", (long)getpid());
 	scoreboard_claim(srv->scoreboard, slot, getpid(), m->gen);
 	if (m->ops->child != NULL)
@@ -275,7 +278,8 @@ master_reap(struct master *m)
 			    i, how);
 		else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			log_info("master: worker %ld (slot %u) retired after "
-			    "its --max-requests; replacing it", (long)pid, i);
+			    "its --max-requests%s", (long)pid, i,
+			    k->leaving ? "" : "; replacing it");
 		else {
 			log_warn("master: worker %ld (slot %u) %s; "
 			    "respawning", (long)pid, i, how);
@@ -283,9 +287,36 @@ master_reap(struct master *m)
 		}
 		if (m->ops->gone != NULL)
 			m->ops->gone(m->ops->ctx, i);
+		connlimit_reclaim(m->srv, i);	/* if it died holding some */
 		master_count_gone(m, i, pid);
 		scoreboard_release(m->srv->scoreboard, i);
 		memset(k, 0, sizeof *k);
+	}
+}
+
+/*
+ * Workers that stopped accepting on their own (--max-requests) but
+ * still finish what they hold: their scoreboard row says stopping, and
+ * master_leave() woke us.  They no longer count as serving, so their
+ * replacements start now rather than when they are done.
+ */
+static void
+master_leavers(struct master *m)
+{
+	struct scoreboard_row r;
+	struct master_child *k;
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++) {
+		k = &m->kids[i];
+		if (k->pid == 0 || k->stopping || k->leaving ||
+		    scoreboard_read(m->srv->scoreboard, i, &r) < 0 ||
+		    r.pid != k->pid || r.state != SB_STOPPING)
+			continue;
+		k->leaving = 1;
+		master_retire(m, i);
+		log_info("master: worker %ld (slot %u) stopped accepting; "
+		    "starting its replacement", (long)k->pid, i);
 	}
 }
 
@@ -563,6 +594,7 @@ master_run_ops(struct herd_server *srv, unsigned nworkers,
 	}
 	if (srv->opt->single) {		/* -X: the one worker is us */
 		scoreboard_claim(srv->scoreboard, 0, getpid(), 0);
+		srv->slot = 0;
 		notify_status("model %s: single process (-X)",
 		    srv->model->name);
 		server_ready(srv);
@@ -597,6 +629,7 @@ master_run_ops(struct herd_server *srv, unsigned nworkers,
 	while (srv->state == SERVER_RUNNING || master_alive(&m) > 0) {
 		master_wait(&m);
 		master_reap(&m);
+		master_leavers(&m);
 		master_signals(&m);
 		master_timers(&m);
 		master_maintain(&m);
@@ -639,13 +672,24 @@ master_request_limit(const struct herd_server *srv)
 	struct timespec ts;
 	unsigned x;
 
-	if (n == 0)
+	if (n == 0 || srv->opt->single)	/* -X: no master to replace us */
 		return 0;
 	/* Any spread will do: pid and clock differ between workers. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	x = (unsigned)getpid() * 2654435761u ^ (unsigned)ts.tv_nsec;
 	x ^= x >> 13;
 	return n + x % (n / 4 + 1);
+}
+
+void
+master_leave(struct herd_server *srv, unsigned slot, unsigned long served)
+{
+	log_info("%s: took %lu connections (--max-requests); finishing "
+	    "what it holds, then exiting to be replaced", srv->role, served);
+	scoreboard_set_state(srv->scoreboard, slot, SB_STOPPING);
+	server_set_state(srv, SERVER_DRAINING);
+	/* SIGCHLD: "look at your workers"; the row says which one. */
+	kill(getppid(), SIGCHLD);
 }
 
 void

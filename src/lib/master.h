@@ -73,9 +73,19 @@ int	master_run_ops(struct herd_server *, unsigned nworkers,
  * For workers: how many connections this worker serves before it
  * returns so the master replaces it (--max-requests plus up to a
  * quarter more, so workers started together do not all restart
- * together); 0 for no limit.
+ * together); 0 for no limit, and under -X, where no master would
+ * replace it.
  */
 unsigned long master_request_limit(const struct herd_server *);
+
+/*
+ * For workers that hold many connections (event, hybrid): the request
+ * limit is reached after served connections.  Stop accepting and let
+ * the master start a replacement now; the worker finishes what it
+ * holds (within --shutdown-timeout, as after SIGTERM) and returns.
+ */
+void	master_leave(struct herd_server *, unsigned slot,
+	    unsigned long served);
 
 /*
  * For workers: serve c with conn_serve(), keeping slot's scoreboard

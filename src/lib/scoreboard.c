@@ -27,6 +27,7 @@ struct scoreboard_slot {
 	_Atomic unsigned long long	bytes_in;
 	_Atomic unsigned long long	bytes_out;
 	_Atomic long long		started_ms;
+	_Atomic long long		held;	/* --max-conns tokens */
 };
 
 struct scoreboard {
@@ -137,6 +138,21 @@ scoreboard_active(struct scoreboard *sb, unsigned slot, int delta)
 	if (sb != NULL && slot < sb->nslots)
 		atomic_fetch_add_explicit(&sb->slot[slot].active, delta,
 		    memory_order_relaxed);
+}
+
+void
+scoreboard_hold(struct scoreboard *sb, unsigned slot, int delta)
+{
+	if (sb != NULL && slot < sb->nslots)
+		atomic_fetch_add(&sb->slot[slot].held, delta);
+}
+
+long long
+scoreboard_take_held(struct scoreboard *sb, unsigned slot)
+{
+	if (sb == NULL || slot >= sb->nslots)
+		return 0;
+	return atomic_exchange(&sb->slot[slot].held, 0);
 }
 
 int

@@ -63,6 +63,13 @@ void	scoreboard_add(struct scoreboard *, unsigned slot,
 /* Worker: a connection opened (+1) or closed (-1). */
 void	scoreboard_active(struct scoreboard *, unsigned slot, int delta);
 
+/*
+ * Worker: it took (+1) or gave back (-1) a --max-conns token
+ * (connlimit.h).  Master: what a dead worker held, zeroing it.
+ */
+void	scoreboard_hold(struct scoreboard *, unsigned slot, int delta);
+long long scoreboard_take_held(struct scoreboard *, unsigned slot);
+
 /* Copy a row out; 0, or -1 when slot is out of range. */
 int	scoreboard_read(const struct scoreboard *, unsigned slot,
 	    struct scoreboard_row *);

@@ -21,6 +21,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "connlimit.h"
 #include "log.h"
 #include "notify.h"
 #include "options.h"
@@ -194,6 +195,9 @@ server_init(struct herd_server *srv, const struct herd_options *opt)
 {
 	memset(srv, 0, sizeof *srv);
 	srv->drainfd = srv->abortfd = -1;	/* made by server_threads_begin */
+	srv->capfd = -1;			/* made by server_run */
+	srv->slot = SERVER_NO_SLOT;		/* master.c gives workers one */
+	srv->episode = &srv->own_episode;
 	srv->opt = opt;
 	srv->model = model_find(opt->model);
 	snprintf(srv->role, sizeof srv->role, "master");
@@ -261,7 +265,17 @@ server_free(struct herd_server *srv)
 int
 server_run(struct herd_server *srv)
 {
-	return srv->model->run(srv);
+	int rc;
+
+	/* Before the model forks: every process shares the one cap. */
+	if (connlimit_open(srv) < 0) {
+		log_err("--max-conns %u: eventfd: %s", srv->opt->max_conns,
+		    strerror(errno));
+		return EX_OSERR;
+	}
+	rc = srv->model->run(srv);
+	connlimit_close(srv);
+	return rc;
 }
 
 /* An eventfd once written stays readable: a level every poller sees. */
@@ -356,6 +370,9 @@ server_view_init(struct herd_server *view, const struct herd_server *owner,
 	view->listeners = owner->listeners;
 	view->nlisteners = owner->nlisteners;
 	view->scoreboard = owner->scoreboard;
+	view->slot = owner->slot;
+	view->capfd = owner->capfd;
+	view->episode = owner->episode;	/* descriptors are per process */
 	view->state = SERVER_RUNNING;
 	view->drainfd = view->abortfd = -1;
 	view->owner = owner;
@@ -606,13 +623,49 @@ accept_exhausted(int err)
 void
 server_conn_names(const struct herd_server *srv, struct herd_conn *c)
 {
+	(void)srv;
 	net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 0,
 	    c->host, sizeof c->host, c->serv, sizeof c->serv);
-	if (srv->opt->resolve)
-		net_addr_text((struct sockaddr *)&c->addr, c->addrlen, 1,
-		    c->name, sizeof c->name, c->serv, sizeof c->serv);
-	else
-		memcpy(c->name, c->host, sizeof c->name);
+	c->name = NULL;		/* conn_open() looks it up, if asked to */
+}
+
+/* An accept ran out of descriptors or memory: warn once an episode. */
+static void
+server_episode_begin(struct herd_server *srv, const struct herd_listener *l,
+    int err)
+{
+	struct accept_episode *ep = srv->episode;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	atomic_store(&ep->last,
+	    (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	/*
+	 * The client stays in the backlog and the listener stays
+	 * readable: the caller pauses rather than spins
+	 * (server_accept_backoff()).
+	 */
+	if (atomic_exchange(&ep->on, 1) == 0)
+		log_warn("%s: accept on %s: %s: pausing accepts until some "
+		    "free up", srv->role, l->name, strerror(err));
+}
+
+/* An accept worked: the episode is over once it has been quiet a while. */
+static void
+server_episode_end(struct herd_server *srv, const struct herd_listener *l)
+{
+	struct accept_episode *ep = srv->episode;
+	struct timespec now;
+	long long ms;
+
+	if (!atomic_load_explicit(&ep->on, memory_order_relaxed))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (ms - atomic_load(&ep->last) >= SERVER_EPISODE_QUIET_MS &&
+	    atomic_exchange(&ep->on, 0) == 1)
+		log_notice("%s: accept on %s: accepting again", srv->role,
+		    l->name);
 }
 
 int
@@ -620,6 +673,7 @@ server_accept_on(struct herd_server *srv, struct herd_listener *l,
     struct herd_conn *c)
 {
 	memset(c, 0, sizeof *c);
+	srv->accept_exhausted = 0;
 	c->addrlen = sizeof c->addr;
 	c->fd = accept4(l->fd, (struct sockaddr *)&c->addr, &c->addrlen,
 	    SOCK_CLOEXEC);
@@ -631,26 +685,14 @@ server_accept_on(struct herd_server *srv, struct herd_listener *l,
 			return 0;
 		}
 		if (accept_exhausted(errno)) {
-			/*
-			 * The client stays in the backlog and the listener
-			 * stays readable: the caller pauses rather than
-			 * spins (server_accept_backoff()), and we say so
-			 * once per episode, not ten times a second.
-			 */
-			if (!srv->accept_exhausted)
-				log_warn("accept on %s: %s: pausing accepts "
-				    "until some free up", l->name,
-				    strerror(errno));
+			server_episode_begin(srv, l, errno);
 			srv->accept_exhausted = 1;
 			return 0;
 		}
 		log_err("accept on %s: %s", l->name, strerror(errno));
 		return -1;
 	}
-	if (srv->accept_exhausted) {
-		log_notice("accept on %s: accepting again", l->name);
-		srv->accept_exhausted = 0;
-	}
+	server_episode_end(srv, l);
 	c->listener = l;
 	server_conn_names(srv, c);
 	log_info("%s accepted fd %d from %s%s%s:%s via fd %d", srv->role,
@@ -668,6 +710,68 @@ server_accept_backoff(const struct herd_server *srv)
 		nanosleep(&pause, NULL);
 }
 
+/*
+ * Poll srv->pfd[0..n) with the signals let in; a worker thread, which
+ * sees no signals, polls its owner's drain eventfd too (in pfd[n]) and
+ * gets 0 once the owner drains.  As ppoll(2) returns otherwise.
+ */
+static int
+server_poll(struct herd_server *srv, size_t n)
+{
+	struct pollfd *pfd = srv->pfd;
+	int r;
+
+	if (srv->owner == NULL)
+		return ppoll(pfd, n, NULL, sig_waitmask());
+	pfd[n].fd = srv->owner->drainfd;
+	pfd[n].events = POLLIN;
+	pfd[n].revents = 0;
+	r = poll(pfd, n + 1, -1);
+	if (r > 0 && pfd[n].revents != 0) {
+		srv->state = SERVER_DRAINING;
+		return 0;
+	}
+	return r;
+}
+
+/*
+ * At --max-conns: sleep until a token is free (or a signal comes, or
+ * the owner drains) while new clients wait in the backlog.  Nothing is
+ * accepted: 0, or -1 when poll failed.
+ */
+static int
+server_wait_token(struct herd_server *srv)
+{
+	int r;
+
+	log_debug("%s: at --max-conns %u: not accepting", srv->role,
+	    srv->opt->max_conns);
+	srv->pfd[0].fd = srv->capfd;
+	srv->pfd[0].events = POLLIN;
+	srv->pfd[0].revents = 0;
+	r = server_poll(srv, 1);
+	return r < 0 && errno != EINTR ? -1 : 0;
+}
+
+/* Accept from l, which poll said is ready, under --max-conns. */
+static int
+server_accept_capped(struct herd_server *srv, struct herd_listener *l,
+    struct herd_conn *c)
+{
+	int r;
+
+	if (!connlimit_take(srv))
+		return server_wait_token(srv);
+	if ((r = server_accept_on(srv, l, c)) == 1) {
+		c->held = srv->capfd >= 0;
+		return 1;
+	}
+	connlimit_give(srv);
+	if (r == 0)
+		server_accept_backoff(srv);
+	return r;
+}
+
 int
 server_accept(struct herd_server *srv, struct herd_conn *c)
 {
@@ -680,29 +784,15 @@ server_accept(struct herd_server *srv, struct herd_conn *c)
 		pfd[i].events = POLLIN;
 		pfd[i].revents = 0;
 	}
-	if (srv->owner != NULL) {
-		/* A worker thread: no signals, the owner's drain instead. */
-		pfd[n].fd = srv->owner->drainfd;
-		pfd[n].events = POLLIN;
-		pfd[n].revents = 0;
-		r = poll(pfd, n + 1, -1);
-		if (r > 0 && pfd[n].revents != 0) {
-			srv->state = SERVER_DRAINING;
-			return 0;
-		}
-	} else
-		r = ppoll(pfd, n, NULL, sig_waitmask());
-	if (r < 0)
-		return errno == EINTR ? 0 : -1;
+	if ((r = server_poll(srv, n)) <= 0)
+		return r < 0 && errno != EINTR ? -1 : 0;
 	/* Start after the listener served last, so none starves. */
 	for (i = 0; i < n; i++) {
 		k = (srv->next + i) % n;
 		if (pfd[k].revents & (POLLIN | POLLERR | POLLHUP)) {
 			srv->next = (k + 1) % n;
-			if ((r = server_accept_on(srv, &srv->listeners[k],
-			    c)) == 0)
-				server_accept_backoff(srv);
-			return r;
+			return server_accept_capped(srv, &srv->listeners[k],
+			    c);
 		}
 	}
 	return 0;

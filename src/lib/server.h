@@ -8,9 +8,12 @@
 #ifndef HERD_SERVER_H
 #define HERD_SERVER_H
 
+#include <net/if.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -32,17 +35,27 @@ struct herd_listener {
 	char				 name[NET_NAMELEN];
 };
 
-/* A connected descriptor and who is on the other end. */
+/*
+ * A connected descriptor and who is on the other end.  Kept small: an
+ * event worker holds one per connection, thousands of them.  Only the
+ * numbers are kept; the name --resolve finds lives from conn_open() to
+ * conn_close(), in the process that serves (DNS never blocks the one
+ * that accepts).
+ */
+#define CONN_HOSTLEN	(INET6_ADDRSTRLEN + IF_NAMESIZE) /* fe80::1%eth0 */
+#define CONN_SERVLEN	8				/* 65535 */
+
 struct herd_conn {
 	int			 fd;
 	const struct herd_listener *listener;
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
-	char			 host[NI_MAXHOST];	/* numeric */
-	char			 serv[NI_MAXSERV];
-	char			 name[NI_MAXHOST];	/* --resolve */
+	char			 host[CONN_HOSTLEN];	/* numeric */
+	char			 serv[CONN_SERVLEN];	/* numeric */
+	char			*name;	/* --resolve, while open; else NULL */
 	unsigned long long	 bytes_in;
 	unsigned long long	 bytes_out;
+	int			 held;	/* a --max-conns token (connlimit.h) */
 };
 
 enum server_state {
@@ -50,6 +63,18 @@ enum server_state {
 	SERVER_DRAINING,	/* SIGTERM: no new connections */
 	SERVER_ABORT,		/* SIGQUIT, or the drain deadline passed */
 };
+
+/*
+ * An episode of running out of descriptors (or memory) on accept, for
+ * its one warning and its one "accepting again".  A process has one,
+ * shared by its threads' views.
+ */
+struct accept_episode {
+	atomic_int		on;	/* warned; "again" not yet said */
+	_Atomic long long	last;	/* ms: the last accept that failed */
+};
+
+#define SERVER_NO_SLOT	(~0u)
 
 struct herd_server {
 	const struct herd_options	*opt;
@@ -64,6 +89,10 @@ struct herd_server {
 	struct scoreboard		*scoreboard;	/* process models */
 	struct control			*control;	/* --control; master */
 	int				 accept_exhausted; /* EMFILE... */
+	struct accept_episode		*episode;	/* own, or owner's */
+	struct accept_episode		 own_episode;
+	int				 capfd;	/* --max-conns tokens, or -1 */
+	unsigned			 slot;	/* scoreboard row, or NO_SLOT */
 	/*
 	 * Threads (server_threads_begin()): the thread that handles
 	 * signals writes drainfd once DRAINING and abortfd once
@@ -139,11 +168,15 @@ int	server_accept_on(struct herd_server *, struct herd_listener *l,
  * After server_accept_on() returned 0: when it ran out of descriptors
  * or memory (srv->accept_exhausted), sleep SERVER_ACCEPT_BACKOFF_MS so
  * a still-readable listener is not retried in a busy loop.  An event
- * loop takes its listeners out for that long instead.
+ * loop takes its listeners out for that long instead.  An episode ends
+ * (and is logged as over) at the first accept that works at least
+ * SERVER_EPISODE_QUIET_MS after the last that failed: while clients
+ * come and go at the limit, one warning, not one per freed descriptor.
  */
 #define SERVER_ACCEPT_BACKOFF_MS	100
+#define SERVER_EPISODE_QUIET_MS		1000
 void	server_accept_backoff(const struct herd_server *);
-/* Fill c's host, serv and name from c->addr (after accept, or passing). */
+/* Fill c's numeric host and serv from c->addr (after accept, or passing). */
 void	server_conn_names(const struct herd_server *, struct herd_conn *c);
 
 /*
@@ -216,15 +249,20 @@ void	server_ready(struct herd_server *);
  */
 void	server_sighup(struct herd_server *);
 
-/* The connection loop (conn.c): serve c until done, then close it. */
+/*
+ * The connection loop (conn.c): serve c until done, then close it and
+ * give back its --max-conns token.
+ */
 void	conn_serve(struct herd_server *, struct herd_conn *c);
 /*
  * A connection's start and end, shared by conn_serve() and the event
- * loop: conn_open() logs it, fills peer and allocates the handler's
- * state (0; -1 and c closed when out of memory); conn_close() runs
- * on_close, frees st and out, logs the byte counts and closes c.
+ * loop: conn_open() looks the peer's name up (--resolve), logs it,
+ * fills peer and allocates the handler's state (0; -1 and c closed
+ * when out of memory); conn_close() runs on_close, frees st, out and
+ * the name, logs the byte counts and closes c.
  */
-int	conn_open(struct herd_conn *c, struct herd_peer *peer, void **st);
+int	conn_open(const struct herd_server *, struct herd_conn *c,
+	    struct herd_peer *peer, void **st);
 void	conn_close(struct herd_conn *c, void *st, struct herd_buf *out);
 /* Write all of buf, waiting as needed; 0 or -1 (errno set). */
 int	conn_write_all(struct herd_server *, int fd, const void *buf,

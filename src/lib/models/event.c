@@ -25,6 +25,13 @@
  * The master (master.c) runs --workers such loops in as many
  * processes, all on the shared listeners; each keeps its scoreboard
  * row: accepting while it holds no connection, serving otherwise.
+ *
+ * --max-conns is one cap over all of them (connlimit.h): a loop takes
+ * a token before each accept; with none free it takes its listeners
+ * out and watches the token eventfd instead, until one is given back
+ * by whichever process closes a connection.  --max-requests: after
+ * that many connections a loop stops accepting, the master starts its
+ * replacement, and it ends once it has served what it holds.
  */
 #include "config.h"
 
@@ -39,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "connlimit.h"
 #include "log.h"
 #include "master.h"
 #include "options.h"
@@ -51,6 +59,10 @@
 #define EV_OUT_MAX	65536	/* unsent bytes before we stop reading */
 #define EV_BATCH	256	/* events per epoll_wait */
 #define EV_ACCEPTS	64	/* accepts per ready listener, for fairness */
+
+/* Why the listeners are out of the epoll set's interest. */
+#define EV_AT_CAP	1	/* no --max-conns token free */
+#define EV_NO_FDS	2	/* out of descriptors: a backoff */
 
 struct ev_conn {
 	struct herd_listener	*listening;	/* a listener entry */
@@ -74,9 +86,12 @@ struct ev_loop {
 	struct ev_conn		*hdrs, *hdrs_tail; /* PROXY header to come */
 	size_t			 nconns;
 	struct ev_conn		*listeners;	/* one per srv listener */
-	int			 paused;	/* at --max-conns */
+	struct ev_conn		 capwatch;	/* the --max-conns eventfd */
+	int			 paused;	/* EV_AT_CAP | EV_NO_FDS */
 	long long		 retry;		/* ms: accept again (EMFILE) */
 	unsigned		 slot;		/* scoreboard row */
+	unsigned long		 limit;		/* --max-requests; 0 none */
+	unsigned long		 accepted;
 	unsigned char		 in[EV_CHUNK];
 };
 
@@ -120,29 +135,42 @@ ev_touch(struct ev_loop *lp, struct ev_conn *ec)
 	lp->conns = ec;
 }
 
+/* Set the interest of fd, registered with data ptr, to events. */
+static void
+ev_interest(struct ev_loop *lp, int fd, void *ptr, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		log_err("epoll_ctl fd %d: %s", fd, strerror(errno));
+}
+
 /*
- * At --max-conns the listeners leave the epoll set's interest (they
- * are level-triggered: left in, they would wake us for nothing) and
- * new clients wait in the backlog; below it they come back.
+ * Out of --max-conns tokens (EV_AT_CAP) or of descriptors (EV_NO_FDS)
+ * the listeners leave the epoll set's interest (they are
+ * level-triggered: left in, they would wake us for nothing) and new
+ * clients wait in the backlog; once no reason is left they come back.
+ * At the cap we watch the token eventfd, readable when one is free.
  */
 static void
-ev_pause(struct ev_loop *lp, int pause)
+ev_pause(struct ev_loop *lp, int why, int on)
 {
-	struct epoll_event ev = { .events = pause ? 0 : EPOLLIN };
+	int was = lp->paused;
 	size_t i;
 
-	if (lp->listeners == NULL || lp->paused == pause)
+	if (lp->listeners == NULL)
 		return;
-	for (i = 0; i < lp->srv->nlisteners; i++) {
-		ev.data.ptr = &lp->listeners[i];
-		if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD,
-		    lp->srv->listeners[i].fd, &ev) < 0)
-			log_err("epoll_ctl listener fd %d: %s",
-			    lp->srv->listeners[i].fd, strerror(errno));
-	}
-	lp->paused = pause;
+	lp->paused = on ? was | why : was & ~why;
+	if ((was ^ lp->paused) & EV_AT_CAP)
+		ev_interest(lp, lp->srv->capfd, &lp->capwatch,
+		    lp->paused & EV_AT_CAP ? EPOLLIN : 0);
+	if ((was != 0) == (lp->paused != 0))
+		return;
+	for (i = 0; i < lp->srv->nlisteners; i++)
+		ev_interest(lp, lp->srv->listeners[i].fd, &lp->listeners[i],
+		    lp->paused ? 0 : EPOLLIN);
 	log_debug("%s: %s accepting (%zu connections)", lp->srv->role,
-	    pause ? "stops" : "resumes", lp->nconns);
+	    lp->paused ? "stops" : "resumes", lp->nconns);
 }
 
 /* Wait for ec's PROXY header, last in the list of those waiting. */
@@ -192,12 +220,10 @@ ev_close(struct ev_loop *lp, struct ev_conn *ec)
 	else if (ec->c.fd >= 0)		/* its handler never saw it */
 		close(ec->c.fd);
 	ev_hdr_unlink(lp, ec);
+	connlimit_done(lp->srv, &ec->c);	/* its token wakes a waiter */
 	ev_unlink(lp, ec);
 	if (--lp->nconns == 0 && lp->srv->state == SERVER_RUNNING)
 		scoreboard_set_state(sb, lp->slot, SB_ACCEPTING);
-	if (lp->paused && lp->retry == 0 &&
-	    lp->nconns < lp->srv->opt->max_conns)
-		ev_pause(lp, 0);
 	free(ec);
 }
 
@@ -325,7 +351,7 @@ ev_start(struct ev_loop *lp, struct ev_conn *ec, size_t early)
 	const struct herd_handler *h = ec->c.listener->handler;
 	struct herd_peer peer;
 
-	if (conn_open(&ec->c, &peer, &ec->st) < 0) {
+	if (conn_open(lp->srv, &ec->c, &peer, &ec->st) < 0) {
 		ev_close(lp, ec);
 		return;
 	}
@@ -399,6 +425,7 @@ ev_open(struct ev_loop *lp, struct herd_conn *c)
 	    (ec = calloc(1, sizeof *ec)) == NULL) {
 		log_err("fd %d from %s: %s", c->fd, c->host, strerror(errno));
 		close(c->fd);
+		connlimit_done(lp->srv, c);
 		return;
 	}
 	ec->c = *c;
@@ -425,31 +452,39 @@ ev_open(struct ev_loop *lp, struct herd_conn *c)
 static void
 ev_accept(struct ev_loop *lp, struct herd_listener *l)
 {
-	unsigned max = lp->srv->opt->max_conns;
+	struct herd_server *srv = lp->srv;
 	struct herd_conn c;
 	int i;
 
-	for (i = 0; i < EV_ACCEPTS; i++) {
-		if (max > 0 && lp->nconns >= max) {
-			ev_pause(lp, 1);
+	for (i = 0; i < EV_ACCEPTS && srv->state == SERVER_RUNNING; i++) {
+		if (!connlimit_take(srv)) {
+			ev_pause(lp, EV_AT_CAP, 1);
 			break;
 		}
-		if (server_accept_on(lp->srv, l, &c) != 1) {
+		if (server_accept_on(srv, l, &c) != 1) {
+			connlimit_give(srv);
 			/* Out of descriptors: the loop must not stall. */
-			if (lp->srv->accept_exhausted) {
+			if (srv->accept_exhausted) {
 				lp->retry = ev_now_ms() +
 				    SERVER_ACCEPT_BACKOFF_MS;
-				ev_pause(lp, 1);
+				ev_pause(lp, EV_NO_FDS, 1);
 			}
 			break;
 		}
+		c.held = srv->capfd >= 0;
 		ev_open(lp, &c);
+		if (lp->limit != 0 && ++lp->accepted >= lp->limit)
+			master_leave(srv, lp->slot, lp->accepted);
 	}
 }
 
 static void
 ev_event(struct ev_loop *lp, struct ev_conn *ec, uint32_t events)
 {
+	if (ec == &lp->capwatch) {	/* a token is free: accept again */
+		ev_pause(lp, EV_AT_CAP, 0);
+		return;
+	}
 	if (ec->listening != NULL) {
 		ev_accept(lp, ec->listening);
 		return;
@@ -483,6 +518,12 @@ ev_listen(struct ev_loop *lp)
 		    &ev) < 0)
 			return -1;
 	}
+	/* Watched only while at the cap (ev_pause). */
+	ev.events = 0;
+	ev.data.ptr = &lp->capwatch;
+	if (srv->capfd >= 0 &&
+	    epoll_ctl(lp->epfd, EPOLL_CTL_ADD, srv->capfd, &ev) < 0)
+		return -1;
 	return 0;
 }
 
@@ -507,6 +548,8 @@ ev_unlisten(struct ev_loop *lp)
 		    lp->srv->listeners[i].fd, NULL) < 0 && errno != ENOENT)
 			log_err("epoll_ctl listener fd %d: %s",
 			    lp->srv->listeners[i].fd, strerror(errno));
+	if (lp->srv->capfd >= 0)
+		epoll_ctl(lp->epfd, EPOLL_CTL_DEL, lp->srv->capfd, NULL);
 	server_close_listeners(lp->srv);
 	free(lp->listeners);
 	lp->listeners = NULL;
@@ -550,7 +593,6 @@ ev_sooner(int a, int b)
 static int
 ev_backoff(struct ev_loop *lp)
 {
-	unsigned max = lp->srv->opt->max_conns;
 	long long now;
 
 	if (lp->retry == 0)
@@ -558,8 +600,7 @@ ev_backoff(struct ev_loop *lp)
 	if ((now = ev_now_ms()) < lp->retry)
 		return (int)(lp->retry - now);
 	lp->retry = 0;
-	if (max == 0 || lp->nconns < max)
-		ev_pause(lp, 0);
+	ev_pause(lp, EV_NO_FDS, 0);
 	return -1;
 }
 
@@ -611,6 +652,7 @@ event_worker(struct herd_server *srv, unsigned slot)
 		return EX_OSERR;
 	lp->srv = srv;
 	lp->slot = slot;
+	lp->limit = master_request_limit(srv);
 	scoreboard_set_state(srv->scoreboard, slot, SB_ACCEPTING);
 	if ((lp->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    ev_listen(lp) < 0) {

@@ -7,6 +7,10 @@
  * The master reaps children as SIGCHLD says they exit, so none is
  * left a zombie.  On SIGTERM it stops accepting, lets the children
  * finish for --shutdown-timeout, then kills the rest.
+ *
+ * Under --max-conns each child holds one token from its accept until
+ * the master reaps it: the master counts its live children, and a
+ * child killed mid-connection loses no token.
  */
 #include "config.h"
 
@@ -19,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "connlimit.h"
 #include "log.h"
 #include "notify.h"
 #include "options.h"
@@ -29,14 +34,15 @@
 extern const struct herd_model model_iterative;
 
 static void
-fork_reap(struct proc_set *kids)
+fork_reap(struct herd_server *srv, struct proc_set *kids)
 {
 	char how[64];
 	pid_t pid;
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		proc_set_remove(kids, pid);
+		if (proc_set_remove(kids, pid) == 0)
+			connlimit_give(srv);	/* no-op without a cap */
 		proc_status_text(status, how, sizeof how);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			log_debug("child %ld %s", (long)pid, how);
@@ -51,6 +57,7 @@ fork_child(struct herd_server *srv, struct herd_conn *c, pid_t master)
 	if (proc_die_with_parent(master) < 0)
 		_exit(EX_OSERR);
 	server_close_listeners(srv);
+	c->held = 0;		/* the master gives it back when it reaps us */
 	snprintf(srv->role, sizeof srv->role, "child %ld", (long)getpid());
 	log_info("child %ld holds fd %d; listeners closed", (long)getpid(),
 	    c->fd);
@@ -69,11 +76,13 @@ fork_spawn(struct herd_server *srv, struct herd_conn *c,
 	if (pid < 0) {
 		log_err("fork for fd %d from %s: %s", c->fd, c->host,
 		    strerror(errno));
+		connlimit_done(srv, c);
 		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
 	} else if (proc_set_add(kids, pid) < 0) {
 		log_err("child %ld: out of memory to track it; killing it",
 		    (long)pid);
 		kill(pid, SIGKILL);
+		connlimit_done(srv, c);
 	} else
 		log_info("master: child %ld serves fd %d; master closes it",
 		    (long)pid, c->fd);
@@ -93,14 +102,14 @@ fork_status(const struct herd_server *srv, const struct proc_set *kids)
 static void
 fork_drain(struct herd_server *srv, struct proc_set *kids)
 {
-	fork_reap(kids);
+	fork_reap(srv, kids);
 	while (kids->n > 0 && server_pause(srv) == 0)
-		fork_reap(kids);
+		fork_reap(srv, kids);
 	if (kids->n > 0) {
 		log_notice("killing %zu children still serving", kids->n);
 		proc_set_kill(kids, SIGKILL);
 		while (kids->n > 0 && waitpid(-1, NULL, 0) > 0)
-			fork_reap(kids);
+			fork_reap(srv, kids);
 	}
 }
 
@@ -125,7 +134,7 @@ fork_run(struct herd_server *srv)
 			fork_status(srv, &kids);
 		}
 		if (sig_take(SIGCHLD)) {
-			fork_reap(&kids);
+			fork_reap(srv, &kids);
 			fork_status(srv, &kids);
 		}
 		server_signals(srv);

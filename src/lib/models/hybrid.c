@@ -4,7 +4,10 @@
  * own threads' clients with it, while threads keep the per-connection
  * cost low.  The master (master.c) forks, respawns and stops the
  * processes; each accepts on the shared listening sockets and feeds
- * its own queue exactly as the pool model does.
+ * its own queue exactly as the pool model does.  With --max-requests
+ * a process stops accepting after that many connections (plus
+ * jitter), its replacement starts, and its threads finish what they
+ * hold before it exits.
  */
 #include "config.h"
 
@@ -13,10 +16,17 @@
 #include "pool.h"
 #include "server.h"
 
+/* --max-requests: a process leaves after so many connections. */
+static int
+hybrid_worker(struct herd_server *srv, unsigned slot)
+{
+	return pool_serve(srv, slot, master_request_limit(srv));
+}
+
 static int
 hybrid_run(struct herd_server *srv)
 {
-	return master_run(srv, srv->opt->workers, pool_serve);
+	return master_run(srv, srv->opt->workers, hybrid_worker);
 }
 
 const struct herd_model model_hybrid = {

@@ -7,6 +7,12 @@
  * closes its copy once sendmsg() returns.  When every worker is busy
  * it stops polling the listeners, so new clients wait in the kernel's
  * backlog instead of in a queue of descriptors here.
+ *
+ * --max-conns: the master alone accepts, so it alone takes tokens
+ * (connlimit.h).  It takes one before it polls the listeners; the
+ * token goes with the descriptor to the worker and comes back when
+ * the worker says it is idle again, or is reaped.  At the cap the
+ * master stops polling the listeners, as when no worker is idle.
  */
 #include "config.h"
 
@@ -21,6 +27,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "connlimit.h"
 #include "control.h"
 #include "log.h"
 #include "master.h"
@@ -35,14 +42,17 @@ struct passfd_worker {
 	int	fd;		/* the master's end of the socketpair */
 	int	idle;		/* may be sent a connection */
 	int	retired;	/* told to stop: never idle again */
+	int	token;		/* serves under a --max-conns token */
 };
 
 struct passfd {
+	struct herd_server	*srv;
 	struct passfd_worker	*w;	/* by slot */
 	unsigned		 nw;
 	unsigned		 next;	/* round-robin start */
 	int			 pending;	/* worker's end */
 	int			 chan;		/* worker: its end */
+	int			 spare;		/* master: a token in hand */
 	size_t			 nl;		/* listeners */
 	struct pollfd		*pfd;	/* listeners, channels */
 };
@@ -67,7 +77,7 @@ passfd_prepare(void *ctx, unsigned slot)
 			return -1;
 		}
 		for (; p->nw <= slot; p->nw++)
-			p->w[p->nw] = (struct passfd_worker){ -1, 0, 0 };
+			p->w[p->nw] = (struct passfd_worker){ -1, 0, 0, 0 };
 	}
 	/* SEQPACKET: one hand-off, one message, never split or merged. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -77,6 +87,7 @@ passfd_prepare(void *ctx, unsigned slot)
 	p->w[slot].fd = sv[0];
 	p->w[slot].idle = 0;
 	p->w[slot].retired = 0;
+	p->w[slot].token = 0;
 	p->pending = sv[1];
 	return 0;
 }
@@ -120,11 +131,23 @@ passfd_retire(void *ctx, unsigned slot)
 	p->w[slot].retired = 1;
 }
 
+/* slot's worker is done with its connection: its token goes back. */
+static void
+passfd_untoken(struct passfd *p, struct herd_server *srv, unsigned slot)
+{
+	if (p->w[slot].token) {
+		p->w[slot].token = 0;
+		connlimit_give(srv);
+	}
+}
+
 static void
 passfd_gone(void *ctx, unsigned slot)
 {
 	struct passfd *p = ctx;
 
+	if (slot < p->nw)
+		passfd_untoken(p, p->srv, slot);
 	if (slot < p->nw && p->w[slot].fd >= 0) {
 		close(p->w[slot].fd);
 		p->w[slot].fd = -1;
@@ -185,6 +208,8 @@ passfd_hand_off(struct passfd *p, struct herd_server *srv,
 		if (passfd_send(p->w[slot].fd, c->fd, idx) == 0) {
 			log_info("master: fd %d to the worker in slot %u; "
 			    "master closes it", c->fd, (unsigned)slot);
+			p->w[slot].token = p->spare;
+			p->spare = 0;
 			break;
 		}
 		log_warn("passfd: send fd %d to slot %u: %s", c->fd,
@@ -204,11 +229,23 @@ passfd_read_worker(struct passfd *p, unsigned slot)
 	ssize_t n;
 
 	/* An idle report sent before it was retired must not count. */
-	while ((n = recv(p->w[slot].fd, b, sizeof b, MSG_DONTWAIT)) > 0)
+	while ((n = recv(p->w[slot].fd, b, sizeof b, MSG_DONTWAIT)) > 0) {
+		if (b[0] == PASSFD_IDLE)
+			passfd_untoken(p, p->srv, slot);
 		if (b[0] == PASSFD_IDLE && !p->w[slot].retired)
 			p->w[slot].idle = 1;
+	}
 	if (n == 0)
 		p->w[slot].idle = 0;	/* reaping closes it */
+}
+
+/* Under --max-conns: a token in hand for the next accept, if any. */
+static int
+passfd_room(struct passfd *p, struct herd_server *srv)
+{
+	if (!p->spare && srv->capfd >= 0 && connlimit_take(srv))
+		p->spare = 1;
+	return p->spare || srv->capfd < 0;
 }
 
 static int
@@ -235,7 +272,8 @@ passfd_wait(void *ctx, struct herd_server *srv,
 	struct pollfd *ch = p->pfd + p->nl;
 	struct herd_conn c;
 	size_t i;
-	int r, listen = srv->state == SERVER_RUNNING && passfd_any_idle(p);
+	int r, listen = srv->state == SERVER_RUNNING &&
+	    passfd_any_idle(p) && passfd_room(p, srv);
 
 	for (i = 0; i < p->nl; i++) {
 		p->pfd[i].fd = listen ? srv->listeners[i].fd : -1;
@@ -257,7 +295,7 @@ passfd_wait(void *ctx, struct herd_server *srv,
 			passfd_read_worker(p, (unsigned)i);
 	for (i = 0; i < p->nl; i++)
 		if (p->pfd[i].revents != 0 && srv->state == SERVER_RUNNING &&
-		    passfd_any_idle(p)) {
+		    passfd_any_idle(p) && passfd_room(p, srv)) {
 			if (server_accept_on(srv, &srv->listeners[i],
 			    &c) == 1)
 				passfd_hand_off(p, srv, &c);
@@ -356,7 +394,7 @@ passfd_single(struct herd_server *srv, unsigned slot)
 static int
 passfd_run(struct herd_server *srv)
 {
-	struct passfd p = { .pending = -1, .chan = -1 };
+	struct passfd p = { .srv = srv, .pending = -1, .chan = -1 };
 	struct master_ops ops = {
 		.worker = passfd_worker,
 		.ctx = &p,

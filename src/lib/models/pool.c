@@ -21,6 +21,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "connlimit.h"
 #include "crew.h"
 #include "log.h"
 #include "notify.h"
@@ -34,6 +35,7 @@
 struct pool {
 	struct queue	q;
 	unsigned	slot;	/* scoreboard row */
+	unsigned long	limit;	/* connections to accept; 0 no limit */
 };
 
 static void
@@ -67,6 +69,7 @@ static int
 pool_accept(struct herd_server *srv, struct pool *p)
 {
 	struct herd_conn c;
+	unsigned long accepted = 0;
 	int r;
 
 	scoreboard_set_state(srv->scoreboard, p->slot, SB_ACCEPTING);
@@ -78,7 +81,9 @@ pool_accept(struct herd_server *srv, struct pool *p)
 			/* Only this thread pushes, and there was room. */
 			log_err("queue fd %d: %s", c.fd, strerror(errno));
 			close(c.fd);
-		}
+			connlimit_done(srv, &c);
+		} else if (r == 1 && p->limit != 0 && ++accepted >= p->limit)
+			master_leave(srv, p->slot, accepted);
 		if (r < 0)
 			return -1;
 		server_signals(srv);
@@ -88,9 +93,9 @@ pool_accept(struct herd_server *srv, struct pool *p)
 }
 
 int
-pool_serve(struct herd_server *srv, unsigned slot)
+pool_serve(struct herd_server *srv, unsigned slot, unsigned long limit)
 {
-	struct pool p = { .slot = slot };
+	struct pool p = { .slot = slot, .limit = limit };
 	struct crew cw;
 	unsigned i;
 	int rc = EX_OK;
@@ -127,7 +132,7 @@ pool_run(struct herd_server *srv)
 	notify_status("model pool: %u threads, %u queued connections at most",
 	    srv->opt->threads, srv->opt->queue_depth);
 	server_ready(srv);
-	return pool_serve(srv, 0);
+	return pool_serve(srv, 0, 0);
 }
 
 const struct herd_model model_pool = {

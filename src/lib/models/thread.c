@@ -4,8 +4,9 @@
  * fork nothing needs closing on either side: the connected descriptor
  * simply moves to the thread that serves it.
  *
- * --max-conns caps the live threads: at the cap the main thread stops
- * accepting until one ends, and new clients wait in the backlog.
+ * --max-conns caps the live connections, hence threads: at the cap the
+ * main thread stops accepting until one ends (server_accept() waits
+ * for a token, connlimit.h), and new clients wait in the backlog.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "connlimit.h"
 #include "crew.h"
 #include "log.h"
 #include "notify.h"
@@ -33,7 +35,7 @@ thread_conn(struct herd_server *view, void *arg)
 
 /* Hand c to a new thread; on failure the connection is dropped. */
 static void
-thread_spawn(struct crew *cw, const struct herd_conn *c)
+thread_spawn(struct crew *cw, struct herd_conn *c)
 {
 	struct herd_conn *copy;
 
@@ -46,6 +48,7 @@ thread_spawn(struct crew *cw, const struct herd_conn *c)
 	log_err("thread for fd %d from %s: %s", c->fd, c->host,
 	    strerror(errno));
 	close(c->fd);
+	connlimit_done(cw->srv, c);
 }
 
 static int
@@ -64,10 +67,7 @@ thread_run(struct herd_server *srv)
 	    max);
 	server_ready(srv);
 	while (srv->state == SERVER_RUNNING) {
-		if (max > 0 && crew_live(&cw) >= max) {
-			log_debug("%u connections: at --max-conns", max);
-			r = crew_wait_below(&cw, max);
-		} else if ((r = server_accept(srv, &c)) == 1)
+		if ((r = server_accept(srv, &c)) == 1)
 			thread_spawn(&cw, &c);
 		if (r < 0) {
 			rc = EX_OSERR;
