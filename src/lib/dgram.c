@@ -157,7 +157,7 @@ dgram_one(struct herd_server *srv, const struct herd_listener *l,
 	c.addrlen = msg.msg_namelen;
 	server_conn_names(srv, &c);
 	if (msg.msg_flags & MSG_TRUNC) {
-		log_warn("udp %s: datagram of %zd bytes from %s:%s is over "
+		log_warn("%s: datagram of %zd bytes from %s:%s is over "
 		    "%d: dropped, no reply", l->name, n, c.host, c.serv,
 		    DGRAM_MAX);
 		return 1;
@@ -167,21 +167,26 @@ dgram_one(struct herd_server *srv, const struct herd_listener *l,
 	peer.host = c.name;
 	peer.serv = c.serv;
 	if (dgram_exchange(l->handler, d, (size_t)n, &peer) < 0) {
-		log_info("udp %s: %s failed on %zd bytes from %s:%s: no reply",
+		log_info("%s: %s failed on %zd bytes from %s:%s: no reply",
 		    l->name, l->handler->name, n, c.host, c.serv);
 		return 1;
 	}
-	log_info("%s: udp %s: %zd bytes from %s:%s, %zu back", srv->role,
+	log_info("%s: %s: %zd bytes from %s:%s, %zu back", srv->role,
 	    l->name, n, c.host, c.serv, d->out.len);
 	if (d->out.len == 0)
 		return 1;
+	/* An unnamed AF_UNIX sender (a socketpair): its peer is implied. */
+	if (c.addrlen <= sizeof(sa_family_t)) {
+		msg.msg_name = NULL;
+		msg.msg_namelen = 0;
+	}
 	msg.msg_controllen = dgram_reply_ctl(&msg, &outctl);
 	msg.msg_control = msg.msg_controllen > 0 ? outctl.buf : NULL;
 	msg.msg_iov->iov_base = d->out.data;
 	msg.msg_iov->iov_len = d->out.len;
 	msg.msg_flags = 0;
 	if (sendmsg(l->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		log_warn("udp %s: reply of %zu bytes to %s:%s: %s", l->name,
+		log_warn("%s: reply of %zu bytes to %s:%s: %s", l->name,
 		    d->out.len, c.host, c.serv, strerror(errno));
 	return 1;
 }
@@ -193,7 +198,7 @@ dgram_serve(struct herd_server *srv, const struct herd_listener *l)
 
 	if (srv->dgram == NULL &&
 	    (srv->dgram = calloc(1, sizeof *srv->dgram)) == NULL) {
-		log_err("udp %s: no memory for a receive buffer", l->name);
+		log_err("%s: no memory for a receive buffer", l->name);
 		return;
 	}
 	for (i = 0; i < DGRAM_BATCH && srv->state != SERVER_ABORT; i++)
