@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -185,6 +186,61 @@ Test(udp, okay_answers_as_the_lecture_server)
 	cr_assert_eq(n, 19, "%s", herdd_log(&d));
 	cr_assert_arr_eq(got, "OK...1st udp client", 19);
 	close(fd);
+}
+
+/* A UDP socket connected to host:port (IPv4 or IPv6 text). */
+static int
+udp_client_to(const char *host, int port)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd;
+
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		len = sizeof *sin;
+	} else {
+		cr_assert(inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		len = sizeof *sin6;
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0);
+	cr_assert(connect(fd, (struct sockaddr *)&ss, len) == 0, "%s: %s",
+	    host, strerror(errno));
+	return fd;
+}
+
+static int	free_udp_port(void);
+
+/*
+ * The wildcard [::] takes IPv4 too, and each reply leaves from the
+ * address it was sent to: a client connected to 127.0.0.2 drops
+ * anything from 127.0.0.1.
+ */
+Test(udp, wildcard_answers_from_the_address_each_client_asked)
+{
+	static const char *const hosts[] = { "127.0.0.1", "127.0.0.2", "::1" };
+	char spec[32], ready[48], got[16];
+	int port = free_udp_port(), fd;
+	size_t i;
+
+	snprintf(spec, sizeof spec, "udp:%d=rot13", port);
+	herdd_start(&d, NULL, (const char *const[]){ "-v", "--listen", spec,
+	    NULL });
+	snprintf(ready, sizeof ready, "on udp:[::]:%d", port);
+	cr_assert(herdd_log_wait(&d, ready, T_IO), "%s", herdd_log(&d));
+	for (i = 0; i < 3; i++) {
+		fd = udp_client_to(hosts[i], port);
+		cr_assert_eq(ask(fd, "Hello", 5, got, sizeof got), 5,
+		    "no reply to %s\n%s", hosts[i], herdd_log(&d));
+		cr_assert_arr_eq(got, "Uryyb", 5);
+		close(fd);
+	}
 }
 
 /* The names herdd --list-models prints, one per line's first word. */
