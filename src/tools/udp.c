@@ -6,9 +6,9 @@
  * one datagram in flight.  A reply completes it and the next goes out
  * at once.  A datagram not answered within --timeout is counted lost
  * and the socket moves on: UDP promises nothing, so the loop must not
- * wait for what may never come.  A reply that arrives after its
- * datagram was counted lost is taken for the next one's (it carries
- * the same bytes); its latency is then too short, never a hang.
+ * wait for what may never come.  It moves on to a fresh socket (a new
+ * source port): a reply that arrives after its datagram was counted
+ * lost then finds no socket, and cannot pass for the next one's.
  *
  * With --expect echo or rot13 the reply must be as long as the request:
  * it is read into a buffer of exactly that size, and a longer one
@@ -161,7 +161,9 @@ udp_tick(struct worker *w, uint64_t now)
 			continue;
 		if (c->n > 0 && now - c->last > limit) {
 			udp_fail(w, c, &w->lost, now);
-			udp_send(w, c, now);
+			close(c->fd);		/* also leaves the epoll set */
+			c->fd = -1;
+			udp_open(w, c, now);
 		} else if (c->n == 0)
 			udp_send(w, c, now);
 	}
