@@ -123,7 +123,9 @@ const char *herd_server_error(const struct herd_server *);
 /*
  * Bind a listening TCP socket on "[ADDR:]PORT" (PORT a number or an
  * /etc/services name, IPv6 addresses in brackets, no ADDR for every
- * address) and serve the registered handler called handler there;
+ * address; "udp:[ADDR:]PORT" binds a UDP socket instead, where each
+ * datagram is one exchange answered by one datagram) and serve the
+ * registered handler called handler there;
  * with handler NULL, spec may end in "=HANDLER" as herdd's --listen
  * does (echo when it does not).  "HANDLER,proxy": a PROXY protocol
  * header comes first, naming the client.  Port 0 binds a free port.

@@ -97,8 +97,25 @@ listen_loopback(int *port)
 	return fd;
 }
 
-static void	herdd_spawn(struct herdd *, const char *,
+static void	herdd_spawn(struct herdd *, const int *, const char *,
 		    const char *const *, const char *const *);
+
+int
+udp_loopback(int *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof sin;
+	int fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0,
+	    "bind: %s", strerror(errno));
+	cr_assert(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
 
 /* Split $HERDD_WRAPPER at spaces into argv; returns the count. */
 static int
@@ -176,18 +193,26 @@ child_exec(const int *fds, int n, const char *fdnames, const char *const *args,
 void
 herdd_start(struct herdd *d, const char *fdnames, const char *const *args)
 {
-	herdd_spawn(d, fdnames, args, NULL);
+	herdd_spawn(d, NULL, fdnames, args, NULL);
+}
+
+void
+herdd_start_fds(struct herdd *d, const int *fds, const char *fdnames,
+    const char *const *args)
+{
+	herdd_spawn(d, fds, fdnames, args, NULL);
 }
 
 void
 herdd_start_cmd(struct herdd *d, const char *const *cmd)
 {
-	herdd_spawn(d, NULL, NULL, cmd);
+	herdd_spawn(d, NULL, NULL, NULL, cmd);
 }
 
+/* given: the caller's sockets (kept open), else TCP ones bound here. */
 static void
-herdd_spawn(struct herdd *d, const char *fdnames, const char *const *args,
-    const char *const *cmd)
+herdd_spawn(struct herdd *d, const int *given, const char *fdnames,
+    const char *const *args, const char *const *cmd)
 {
 	int fds[HARNESS_MAXSOCK], logfd, i;
 	const char *p;
@@ -199,7 +224,7 @@ herdd_spawn(struct herdd *d, const char *fdnames, const char *const *args,
 			d->nports += *p == ':';
 	cr_assert(d->nports <= HARNESS_MAXSOCK);
 	for (i = 0; i < d->nports; i++) {
-		fds[i] = listen_loopback(&d->port[i]);
+		fds[i] = given != NULL ? given[i] : listen_loopback(&d->port[i]);
 		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
 	}
 	snprintf(d->log, sizeof d->log, "/tmp/herd-test-%ld-XXXXXX",
@@ -217,7 +242,7 @@ herdd_spawn(struct herdd *d, const char *fdnames, const char *const *args,
 			_exit(126);
 		child_exec(fds, d->nports, fdnames, args, cmd, logfd);
 	}
-	for (i = 0; i < d->nports; i++)
+	for (i = 0; i < d->nports && given == NULL; i++)
 		close(fds[i]);
 	close(logfd);
 }

@@ -37,6 +37,15 @@ struct herdd {
  */
 void	herdd_start(struct herdd *, const char *fdnames, const char *const *args);
 /*
+ * The same with the caller's sockets as fd 3, 4, ... (a bound UDP
+ * socket, one end of a socketpair...): one per name in fdnames.  The
+ * caller keeps its descriptors (d->port stays 0).
+ */
+void	herdd_start_fds(struct herdd *, const int *fds, const char *fdnames,
+	    const char *const *args);
+/* A UDP socket bound to 127.0.0.1:0 (CLOEXEC, blocking); its port. */
+int	udp_loopback(int *port);
+/*
  * The same, but herdd binds the ports itself (--listen 127.0.0.1:PORT=
  * HANDLER, one per name), for models that cannot take inherited
  * sockets.  The test keeps each port bound (SO_REUSEADDR, not

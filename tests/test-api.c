@@ -401,7 +401,7 @@ Test(api, bad_listen_spec_is_refused_with_a_reason)
 
 	cr_assert_eq(herd_server_listen(srv, "not a port", "echo"), -1);
 	cr_assert_str_eq(herd_server_error(srv), "bad listen address "
-	    "'not a port=echo': expected [ADDR:]PORT[=HANDLER]");
+	    "'not a port=echo': expected [udp:][ADDR:]PORT[=HANDLER[,proxy]]");
 	cr_assert_eq(herd_server_listen(srv, "::1:7007", "echo"), -1);
 	cr_assert(strstr(herd_server_error(srv), "in brackets") != NULL,
 	    "%s", herd_server_error(srv));

@@ -186,6 +186,54 @@ Test(handlers, listing_starts_with_the_builtins)
 	cr_assert_str_eq(herd_handler_at(1)->name, "rot13");
 	cr_assert_str_eq(herd_handler_at(2)->name, "discard");
 	cr_assert_str_eq(herd_handler_at(3)->name, "daytime");
+	cr_assert_str_eq(herd_handler_at(4)->name, "okay");
+}
+
+/* Feed each chunk to one okay state, then the peer's "done". */
+static void
+okay_feed(const char *const *chunks)
+{
+	const struct herd_handler *h = herd_handler_find("okay");
+	char st[64] = { 0 };
+
+	cr_assert_not_null(h);
+	cr_assert_leq(h->state_size, sizeof st);
+	for (; *chunks != NULL; chunks++)
+		cr_assert_eq(h->on_data(st, *chunks, strlen(*chunks), &out),
+		    HERD_CONTINUE);
+	cr_assert_eq(h->on_data(st, "", 0, &out), HERD_CONTINUE);
+}
+
+Test(handlers, okay_answers_a_datagram_as_the_lecture_server)
+{
+	okay_feed((const char *const[]){ "1st udp client", NULL });
+	cr_assert_eq(out.len, 19);
+	cr_assert_arr_eq(out.data, "OK...1st udp client", 19);
+}
+
+Test(handlers, okay_prefixes_every_line_once)
+{
+	okay_feed((const char *const[]){ "ab", "c\nde", "\n", NULL });
+	cr_assert_eq(out.len, 17);
+	cr_assert_arr_eq(out.data, "OK...abc\nOK...de\n", 17);
+}
+
+Test(handlers, okay_sends_nothing_for_nothing)
+{
+	okay_feed((const char *const[]){ NULL });
+	cr_assert_eq(out.len, 0);
+}
+
+Test(handlers, okay_passes_binary_bytes_through)
+{
+	const struct herd_handler *h = herd_handler_find("okay");
+	char st[64] = { 0 };
+	unsigned char in[3] = { 0, 0xff, 'x' };
+
+	cr_assert_eq(h->on_data(st, in, sizeof in, &out), HERD_CONTINUE);
+	cr_assert_eq(out.len, 8);
+	cr_assert_arr_eq(out.data, "OK...", 5);
+	cr_assert_arr_eq(out.data + 5, in, 3);
 }
 
 Test(handlers, buf_grows_past_its_first_allocation)

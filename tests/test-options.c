@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "options.h"
 
@@ -329,4 +330,60 @@ Test(listen_spec, proxy_needs_a_handler)
 	cr_assert(strstr(err, "expected [ADDR:]PORT[=HANDLER[,proxy]]") !=
 	    NULL, "%s", err);
 	cr_assert_eq(spec("8000,proxy"), -1);
+}
+
+Test(listen_spec, tcp_is_the_default_socket_type)
+{
+	cr_assert_eq(spec("7007"), 0);
+	cr_assert_eq(ls.socktype, SOCK_STREAM);
+	cr_assert_eq(spec("tcp:127.0.0.1:7007=rot13"), 0);
+	cr_assert_eq(ls.socktype, SOCK_STREAM);
+	cr_assert_str_eq(ls.host, "127.0.0.1");
+	cr_assert_str_eq(ls.handler, "rot13");
+}
+
+Test(listen_spec, udp_prefix_makes_a_datagram_listener)
+{
+	cr_assert_eq(spec("udp:7007"), 0);
+	cr_assert_eq(ls.socktype, SOCK_DGRAM);
+	cr_assert_str_eq(ls.host, "");
+	cr_assert_str_eq(ls.serv, "7007");
+	cr_assert_str_eq(ls.handler, "echo");
+}
+
+Test(listen_spec, udp_with_address_and_handler)
+{
+	cr_assert_eq(spec("udp:127.0.0.1:8888=okay"), 0);
+	cr_assert_eq(ls.socktype, SOCK_DGRAM);
+	cr_assert_str_eq(ls.host, "127.0.0.1");
+	cr_assert_str_eq(ls.serv, "8888");
+	cr_assert_str_eq(ls.handler, "okay");
+}
+
+Test(listen_spec, udp_with_bracketed_ipv6)
+{
+	cr_assert_eq(spec("udp:[::1]:7007=rot13"), 0);
+	cr_assert_eq(ls.socktype, SOCK_DGRAM);
+	cr_assert_str_eq(ls.host, "::1");
+	cr_assert_str_eq(ls.serv, "7007");
+	cr_assert_eq(spec("udp:*:7007"), 0);
+	cr_assert_str_eq(ls.host, "");
+}
+
+Test(listen_spec, proxy_is_refused_on_udp)
+{
+	cr_assert_eq(spec("udp:7007=echo,proxy"), -1);
+	cr_assert(strstr(err, "proxy is for stream listeners") != NULL, "%s",
+	    err);
+}
+
+Test(listen_spec, udp_refusals_show_the_whole_spec)
+{
+	cr_assert_eq(spec("udp:"), -1);
+	cr_assert(strstr(err, "'udp:'") != NULL, "%s", err);
+	cr_assert_eq(spec("udp:=echo"), -1);
+	cr_assert_eq(spec("udp:::1:7007"), -1);
+	cr_assert(strstr(err, "brackets") != NULL, "%s", err);
+	cr_assert_eq(spec("udp:7007=nosuch"), -1);
+	cr_assert(strstr(err, "'udp:7007=nosuch'") != NULL, "%s", err);
 }

@@ -162,31 +162,35 @@ Test(systemd, socket_activation_serves_echo_and_rot13_event)
 	check_socket_activation("event");
 }
 
-Test(systemd, datagram_socket_is_refused_clearly)
+/* A datagram socket (ListenDatagram=/path) is served, one reply each. */
+Test(systemd, datagram_socket_is_served)
 {
-	char path[64];
+	char path[64], me[64], got[8];
 	const char *cmd[] = { "systemd-socket-activate", "--datagram", "-l",
-	    path, herdd_bin(), NULL };
+	    path, "--fdname=rot13", herdd_bin(), NULL };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, status;
+	struct sockaddr_un cli = { .sun_family = AF_UNIX };
+	int fd;
 
 	snprintf(path, sizeof path, "/tmp/herd-dgram-%ld", (long)getpid());
+	snprintf(me, sizeof me, "/tmp/herd-dgram-cli-%ld", (long)getpid());
 	unlink(path);
+	unlink(me);
 	herdd_start_cmd(&d, cmd);
 	cr_assert(herdd_log_wait(&d, " as 3.", 5000), "%s", herdd_log(&d));
-	/* A datagram is what makes it exec herdd. */
+	/* A datagram is what makes it exec herdd; ours has an address. */
 	strcpy(sun.sun_path, path);
+	strcpy(cli.sun_path, me);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	cr_assert(sendto(fd, "x", 1, 0, (struct sockaddr *)&sun,
-	    sizeof sun) == 1, "sendto: %s", strerror(errno));
+	cr_assert(bind(fd, (struct sockaddr *)&cli, sizeof cli) == 0);
+	cr_assert(sendto(fd, "Hello", 5, 0, (struct sockaddr *)&sun,
+	    sizeof sun) == 5, "sendto: %s", strerror(errno));
+	cr_assert(readable_within(fd, 10000), "%s", herdd_log(&d));
+	cr_assert_eq(recv(fd, got, sizeof got, 0), 5, "%s", herdd_log(&d));
+	cr_assert_arr_eq(got, "Uryyb", 5);
 	close(fd);
-	status = herdd_wait(&d, 10000);
 	unlink(path);
-	cr_assert(status != -1 && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == EX_USAGE, "exit 64 (0x%x)\n%s", status,
-	    herdd_log(&d));
-	cr_assert(strstr(herdd_log(&d), "inherited fd 3 (echo) is a datagram "
-	    "socket") != NULL, "%s", herdd_log(&d));
+	unlink(me);
 }
 
 /*
@@ -420,6 +424,7 @@ Test(systemd, analyze_verify_prints_nothing_for_every_unit)
 		{ "herdd@.service.in", "herdd@.service" },
 		{ "herdd.socket", "herdd.socket" },
 		{ "herdd-rot13.socket", "herdd-rot13.socket" },
+		{ "herdd-okay-udp.socket", "herdd-okay-udp.socket" },
 	};
 	const char *srcdir = getenv("HERD_SRCDIR");
 	char dir[64], src[512], dst[512], bindir[512], cmd[2048], out[4096];
@@ -441,7 +446,8 @@ Test(systemd, analyze_verify_prints_nothing_for_every_unit)
 	/* A template is checked through an instance of it. */
 	snprintf(cmd, sizeof cmd, "cd %s && systemd-analyze verify --man=no "
 	    "%s/herdd.service %s/herdd.socket %s/herdd-rot13.socket "
-	    "%s/herdd@fork.service 2>&1", dir, dir, dir, dir, dir);
+	    "%s/herdd-okay-udp.socket %s/herdd@fork.service 2>&1", dir, dir,
+	    dir, dir, dir, dir);
 	cr_assert((p = popen(cmd, "r")) != NULL);
 	n = fread(out, 1, sizeof out - 1, p);
 	out[n] = '\0';

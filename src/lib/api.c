@@ -323,6 +323,7 @@ herd_server_listen(struct herd_server *srv, const char *spec,
 		return api_fail(a, "bad listen address '%s': too long", spec);
 	if (listen_spec_parse(text, &ls, a->err, sizeof a->err) < 0)
 		return -1;
+	lo.socktype = ls.socktype;
 	fd = net_listen(ls.host, ls.serv, &lo, name, sizeof name, a->err,
 	    sizeof a->err);
 	if (fd < 0)
@@ -336,7 +337,7 @@ herd_server_listen(struct herd_server *srv, const char *spec,
 	specs = realloc(a->specs, (a->nspecs + 1) * sizeof *specs);
 	if (specs != NULL)
 		a->specs = specs;
-	if (specs == NULL || server_add_listener(&a->srv, fd, SOCK_STREAM,
+	if (specs == NULL || server_add_listener(&a->srv, fd, ls.socktype,
 	    0, herd_handler_find(ls.handler)) < 0) {
 		close(fd);
 		return api_fail(a, "listen %s: out of memory", name);
@@ -387,7 +388,8 @@ api_proxy_protocol(struct api_server *a)
 	size_t i;
 
 	for (i = 0; a->opt.proxy_protocol && i < a->srv.nlisteners; i++)
-		a->srv.listeners[i].proxy = 1;
+		if (a->srv.listeners[i].socktype == SOCK_STREAM)
+			a->srv.listeners[i].proxy = 1;
 }
 
 int

@@ -20,8 +20,9 @@ static const struct herd_handler *handler_table[HANDLER_MAX] = {
 	&handler_rot13,
 	&handler_discard,
 	&handler_daytime,
+	&handler_okay,
 };
-static size_t handler_count = 4;
+static size_t handler_count = 5;
 
 int
 herd_handler_register(const struct herd_handler *h)

@@ -48,7 +48,12 @@ net_bind_one(const struct addrinfo *ai, const struct net_listen_opts *o,
 	    SOCK_NONBLOCK, ai->ai_protocol);
 	if (fd < 0)
 		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0)
+	/*
+	 * For TCP it only skips TIME_WAIT; for UDP it would let a second
+	 * server bind the same port and take its datagrams: stream only.
+	 */
+	if (ai->ai_socktype == SOCK_STREAM &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0)
 		goto fail;
 	if (o->reuseport &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "herd.h"
@@ -24,10 +25,11 @@ const char options_usage[] =
 "\n"
 "  -m, --model NAME           concurrency model (default: iterative);\n"
 "                             see --list-models\n"
-"  -l, --listen [ADDR:]PORT[=HANDLER]\n"
+"  -l, --listen [udp:][ADDR:]PORT[=HANDLER]\n"
 "                             listen on PORT (a number or a service name)\n"
 "                             and serve HANDLER there (default: echo); may\n"
 "                             repeat; IPv6 addresses go in brackets, [::1];\n"
+"                             udp: serves datagrams, one reply each;\n"
 "                             default: --listen 7007=echo --listen 1067=rot13\n"
 "  -b, --backlog N            listen(2) backlog (default: 511)\n"
 "      --ipv6-only            wildcard listeners take IPv6 only\n"
@@ -245,12 +247,18 @@ listen_handler_parse(const char *s, size_t len, const char *text,
 }
 
 int
-listen_spec_parse(const char *text, struct listen_spec *ls, char *err,
+listen_spec_parse(const char *spec, struct listen_spec *ls, char *err,
     size_t errlen)
 {
-	const char *eq, *end, *colon, *port;
+	const char *eq, *end, *colon, *port, *text = spec;
 
 	memset(ls, 0, sizeof *ls);
+	ls->socktype = SOCK_STREAM;
+	if (strncmp(text, "udp:", 4) == 0) {	/* a prefix, never a host */
+		ls->socktype = SOCK_DGRAM;
+		text += 4;
+	} else if (strncmp(text, "tcp:", 4) == 0)
+		text += 4;
 	end = text + strlen(text);
 	if ((eq = strrchr(text, '=')) != NULL) {
 		if (listen_handler_parse(eq + 1, (size_t)(end - eq - 1), text,
@@ -273,7 +281,7 @@ listen_spec_parse(const char *text, struct listen_spec *ls, char *err,
 		if (memchr(colon + 1, ':', (size_t)(end - colon - 1)) != NULL) {
 			snprintf(err, errlen, "bad listen address '%s': "
 			    "put IPv6 addresses in brackets, as [::1]:7007",
-			    text);
+			    spec);
 			return -1;
 		}
 		if (copy_field(ls->host, sizeof ls->host, text,
@@ -288,15 +296,20 @@ listen_spec_parse(const char *text, struct listen_spec *ls, char *err,
 		goto bad;
 	if (strcmp(ls->host, "*") == 0)
 		ls->host[0] = '\0';
+	if (ls->proxy && ls->socktype == SOCK_DGRAM) {
+		snprintf(err, errlen, "bad listen address '%s': proxy is for "
+		    "stream listeners (a datagram has no PROXY header)", spec);
+		return -1;
+	}
 	if (herd_handler_find(ls->handler) == NULL) {
 		snprintf(err, errlen, "unknown handler '%s' in '%s' "
-		    "(see --list-handlers)", ls->handler, text);
+		    "(see --list-handlers)", ls->handler, spec);
 		return -1;
 	}
 	return 0;
 bad:
 	snprintf(err, errlen, "bad listen address '%s': expected "
-	    "[ADDR:]PORT[=HANDLER]", text);
+	    "[udp:][ADDR:]PORT[=HANDLER[,proxy]]", spec);
 	return -1;
 }
 

@@ -21,6 +21,7 @@ struct listen_spec {
 	char	serv[OPT_SERVLEN];	/* port number or service name */
 	char	handler[OPT_NAMELEN];
 	int	proxy;			/* ",proxy": PROXY header first */
+	int	socktype;		/* SOCK_STREAM, or SOCK_DGRAM for udp: */
 };
 
 enum options_action {
@@ -67,7 +68,7 @@ int	options_parse(struct herd_options *, int argc, char **argv,
 	    enum options_action *, char *err, size_t errlen);
 void	options_free(struct herd_options *);
 
-/* "[ADDR:]PORT[=HANDLER]" -> spec; 0, or -1 with a message. */
+/* "[udp:|tcp:][ADDR:]PORT[=HANDLER]" -> spec; 0, or -1 with a message. */
 int	listen_spec_parse(const char *text, struct listen_spec *,
 	    char *err, size_t errlen);
 

@@ -106,9 +106,25 @@ void
 scoreboard_set_state(struct scoreboard *sb, unsigned slot,
     enum scoreboard_state st)
 {
-	if (sb != NULL && slot < sb->nslots)
-		atomic_store_explicit(&sb->slot[slot].state, st,
-		    memory_order_relaxed);
+	int cur;
+
+	if (sb == NULL || slot >= sb->nslots)
+		return;
+	/*
+	 * STOPPING is for good: a worker thread that starts or ends a
+	 * connection after its process began to leave (--max-requests,
+	 * SIGTERM) must not make it look serving again, or the master
+	 * would not start its replacement.  Claiming the slot anew
+	 * (scoreboard_claim) is what clears it.
+	 */
+	cur = atomic_load_explicit(&sb->slot[slot].state,
+	    memory_order_relaxed);
+	do {
+		if (cur == SB_STOPPING)
+			return;
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &sb->slot[slot].state, &cur, (int)st, memory_order_relaxed,
+	    memory_order_relaxed));
 }
 
 void

@@ -53,7 +53,7 @@ void	scoreboard_claim(struct scoreboard *, unsigned slot, pid_t pid,
 	    unsigned gen);
 void	scoreboard_release(struct scoreboard *, unsigned slot);
 
-/* Worker: what it is doing now. */
+/* Worker: what it is doing now (once STOPPING, it stays so). */
 void	scoreboard_set_state(struct scoreboard *, unsigned slot,
 	    enum scoreboard_state);
 /* Worker: count connections accepted and bytes moved. */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "connlimit.h"
+#include "dgram.h"
 #include "log.h"
 #include "notify.h"
 #include "options.h"
@@ -51,7 +52,12 @@ server_add_listener(struct herd_server *srv, int fd, int socktype,
 	l->socktype = socktype;
 	l->inherited = inherited;
 	l->handler = h;
-	net_sock_name(fd, l->name, sizeof l->name);
+	if (socktype == SOCK_DGRAM) {	/* named as --listen spells it */
+		memcpy(l->name, "udp:", 4);
+		net_sock_name(fd, l->name + 4, sizeof l->name - 4);
+		dgram_setup(fd);
+	} else
+		net_sock_name(fd, l->name, sizeof l->name);
 	log_info("listen fd %d on %s (%s)%s", fd, l->name, h->name,
 	    inherited ? " from systemd" : "");
 	return 0;
@@ -161,18 +167,12 @@ server_inherit(struct herd_server *srv, char *err, size_t errlen)
 			    strerror(errno));
 			return -1;
 		}
-		if (type == SOCK_DGRAM) {
-			/* The UDP serving path is not written yet. */
-			snprintf(err, errlen, "inherited fd %d (%s) is a "
-			    "datagram socket: herdd serves stream sockets "
-			    "only for now; drop ListenDatagram= from the "
-			    "socket unit", fd, name);
-			return -1;
-		}
-		if (type != SOCK_STREAM || !server_is_listening(fd)) {
-			snprintf(err, errlen, "inherited fd %d (%s) is not a "
-			    "listening stream socket (ListenStream= with "
-			    "Accept=no)", fd, name);
+		if (type == SOCK_STREAM ? !server_is_listening(fd) :
+		    type != SOCK_DGRAM) {
+			snprintf(err, errlen, "inherited fd %d (%s) is neither "
+			    "a listening stream socket (ListenStream= with "
+			    "Accept=no) nor a datagram socket "
+			    "(ListenDatagram=)", fd, name);
 			return -1;
 		}
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
@@ -208,7 +208,6 @@ server_open(struct herd_server *srv, const struct herd_options *opt,
     char *err, size_t errlen)
 {
 	struct net_listen_opts lo = {
-		.socktype = SOCK_STREAM,
 		.backlog = opt->backlog,
 		.v6only = opt->v6only,
 	};
@@ -224,11 +223,12 @@ server_open(struct herd_server *srv, const struct herd_options *opt,
 	for (i = 0; i < opt->nlistens; i++) {
 		const struct listen_spec *ls = &opt->listens[i];
 
+		lo.socktype = ls->socktype;
 		fd = net_listen(ls->host, ls->serv, &lo, name, sizeof name,
 		    err, errlen);
 		if (fd < 0)
 			return EX_UNAVAILABLE;
-		if (server_add_listener(srv, fd, SOCK_STREAM, 0,
+		if (server_add_listener(srv, fd, ls->socktype, 0,
 		    herd_handler_find(ls->handler)) < 0) {
 			close(fd);
 			snprintf(err, errlen, "out of memory");
@@ -255,6 +255,7 @@ void
 server_free(struct herd_server *srv)
 {
 	server_close_listeners(srv);
+	dgram_free(srv);
 	free(srv->listeners);
 	free(srv->pfd);
 	srv->listeners = NULL;
@@ -383,6 +384,7 @@ server_view_init(struct herd_server *view, const struct herd_server *owner,
 void
 server_view_free(struct herd_server *view)
 {
+	dgram_free(view);
 	free(view->pfd);
 	view->pfd = NULL;
 }
@@ -674,6 +676,11 @@ server_accept_on(struct herd_server *srv, struct herd_listener *l,
 {
 	memset(c, 0, sizeof *c);
 	srv->accept_exhausted = 0;
+	c->fd = -1;
+	if (l->socktype == SOCK_DGRAM) {	/* nothing to accept: serve */
+		dgram_serve(srv, l);
+		return 0;
+	}
 	c->addrlen = sizeof c->addr;
 	c->fd = accept4(l->fd, (struct sockaddr *)&c->addr, &c->addrlen,
 	    SOCK_CLOEXEC);

@@ -25,7 +25,10 @@ struct herd_options;
 struct scoreboard;
 struct control;
 
-/* A listening descriptor: bound once by the master, or inherited. */
+/*
+ * A listening descriptor: bound once by the master, or inherited.  A
+ * SOCK_DGRAM one is the bound UDP socket itself (dgram.h).
+ */
 struct herd_listener {
 	int				 fd;
 	int				 socktype;
@@ -93,6 +96,7 @@ struct herd_server {
 	struct accept_episode		 own_episode;
 	int				 capfd;	/* --max-conns tokens, or -1 */
 	unsigned			 slot;	/* scoreboard row, or NO_SLOT */
+	struct dgram			*dgram;	/* dgram.c's buffers */
 	/*
 	 * Threads (server_threads_begin()): the thread that handles
 	 * signals writes drainfd once DRAINING and abortfd once
@@ -146,8 +150,9 @@ int	server_run(struct herd_server *);
 /*
  * Wait for a connection on any listener and accept it.  1: c holds a
  * connected descriptor.  0: nothing accepted (a signal came, another
- * process won the race, a transient error was logged); look at the
- * state and call again.  -1: the listeners are unusable.
+ * process won the race, a transient error was logged, datagrams were
+ * served in place); look at the state and call again.  -1: the
+ * listeners are unusable.
  */
 int	server_accept(struct herd_server *, struct herd_conn *c);
 

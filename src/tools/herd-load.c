@@ -38,6 +38,10 @@ static const char usage[] =
 "      --sources N        spread source addresses over 127.0.0.2 and the\n"
 "                         next N-1 (IPv4 loopback targets)\n"
 "      --idle             hold the connections open, send nothing\n"
+"  -u, --udp              closed loop over -c UDP sockets, one datagram of\n"
+"                         --size bytes in flight on each; a datagram not\n"
+"                         answered within --timeout is counted lost, a\n"
+"                         reply longer than expected truncated\n"
 "  -d, --duration S       measure S seconds (default 5)\n"
 "  -n, --requests N       measure N requests instead\n"
 "  -w, --warmup S         run S seconds before measuring (default 0)\n"
@@ -49,9 +53,13 @@ static const char usage[] =
 "  -h, --help             this text\n"
 "  -V, --version          show the version and exit\n"
 "\n"
-"Exit: 0 done, 1 a reply byte differed, 64 usage, 69 no answer.\n";
+"Exit: 0 done, 1 a reply byte differed (or was cut off), 64 usage,\n"
+"69 no answer.\n";
 
 enum { OPT_SOURCES = 256, OPT_IDLE, OPT_TIMEOUT, OPT_JSON };
+
+/* The biggest UDP payload over IPv4. */
+#define MAX_UDP_SIZE	65507
 
 static const struct option longopts[] = {
 	{ "threads",		required_argument,	NULL, 't' },
@@ -62,6 +70,7 @@ static const struct option longopts[] = {
 	{ "connect-per-request", no_argument,		NULL, 'C' },
 	{ "sources",		required_argument,	NULL, OPT_SOURCES },
 	{ "idle",		no_argument,		NULL, OPT_IDLE },
+	{ "udp",		no_argument,		NULL, 'u' },
 	{ "duration",		required_argument,	NULL, 'd' },
 	{ "requests",		required_argument,	NULL, 'n' },
 	{ "warmup",		required_argument,	NULL, 'w' },
@@ -159,6 +168,9 @@ parse_flag(struct args *a, int ch, const char *arg)
 	case OPT_IDLE:
 		c->mode = LOAD_IDLE;
 		return 0;
+	case 'u':
+		c->udp = 1;
+		return 0;
 	case 'd':
 		return parse_secs("--duration", arg, 0.001, &c->duration);
 	case 'n':
@@ -201,6 +213,12 @@ check_args(struct args *a)
 		why = "give --duration or --requests, not both";
 	else if (c->mode == LOAD_OPEN && c->rate <= 0)
 		why = "--rate must be above 0";
+	else if (c->udp && (c->mode != LOAD_CLOSED || c->pipeline > 1 ||
+	    c->sources > 0))
+		why = "--udp is a closed loop of one datagram per socket: no "
+		    "--rate, -C, --idle, --pipeline or --sources";
+	else if (c->udp && c->size > MAX_UDP_SIZE)
+		why = "--udp: --size is at most 65507 (a UDP datagram)";
 	if (why != NULL) {
 		fprintf(stderr, "herd-load: %s\n", why);
 		return -1;
@@ -230,7 +248,7 @@ parse_args(struct args *a, int argc, char **argv, int *done)
 	a->cfg.timeout = 5;
 	a->cfg.expect = VERIFY_ECHO;
 	*done = 0;
-	while ((ch = getopt_long(argc, argv, "t:c:s:p:r:Cd:n:w:e:qhV",
+	while ((ch = getopt_long(argc, argv, "t:c:s:p:r:Cud:n:w:e:qhV",
 	    longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			fputs(usage, stdout);
@@ -265,8 +283,9 @@ resolve(struct args *a, char *err, size_t errlen)
 	struct load_config *c = &a->cfg;
 	int fd;
 
-	if ((fd = net_connect(a->host, a->port, SOCK_STREAM, err,
-	    errlen)) < 0)
+	/* For UDP, connect() only picks the address: nothing is sent. */
+	if ((fd = net_connect(a->host, a->port, c->udp ? SOCK_DGRAM :
+	    SOCK_STREAM, err, errlen)) < 0)
 		return -1;
 	c->addrlen = sizeof c->addr;
 	if (getpeername(fd, (struct sockaddr *)&c->addr, &c->addrlen) < 0) {
@@ -298,9 +317,9 @@ progress_line(const struct load_progress *p, void *arg)
 }
 
 static const char *
-mode_name(enum load_mode m)
+mode_name(const struct load_config *c)
 {
-	switch (m) {
+	switch (c->mode) {
 	case LOAD_OPEN:
 		return "open";
 	case LOAD_CPR:
@@ -336,11 +355,13 @@ print_json(const struct args *a, const struct load_result *r, double rate)
 	const struct load_config *c = &a->cfg;
 	int k;
 
-	printf("{\"mode\":\"%s\",\"threads\":%u,\"connections\":%u,"
+	printf("{\"mode\":\"%s\",\"transport\":\"%s\",\"threads\":%u,"
+	    "\"connections\":%u,"
 	    "\"size\":%zu,\"pipeline\":%u,\"expect\":\"%s\","
 	    "\"target_rate\":%.3f,\"elapsed_s\":%.6f,\"requests\":%llu,"
 	    "\"rate\":%.3f,\"open\":%llu,\"errors\":%llu,\"errors_by_kind\":{",
-	    mode_name(c->mode), c->threads, c->conns, c->size, c->pipeline,
+	    mode_name(c), c->udp ? "udp" : "tcp", c->threads, c->conns,
+	    c->size, c->pipeline,
 	    verify_mode_name(c->expect), c->rate, r->elapsed,
 	    (unsigned long long)r->requests, rate,
 	    (unsigned long long)r->open,
@@ -348,9 +369,11 @@ print_json(const struct args *a, const struct load_result *r, double rate)
 	for (k = 0; k < LOAD_ERR_KINDS; k++)
 		printf("%s\"%s\":%llu", k ? "," : "", load_err_name(k),
 		    (unsigned long long)r->errors[k]);
-	printf("},\"mismatches\":%llu,\"latency_us\":{\"p50\":%.1f,"
+	printf("},\"lost\":%llu,\"truncated\":%llu,\"mismatches\":%llu,"
+	    "\"latency_us\":{\"p50\":%.1f,"
 	    "\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f,"
-	    "\"mean\":%.1f}}\n", (unsigned long long)r->mismatches,
+	    "\"mean\":%.1f}}\n", (unsigned long long)r->lost,
+	    (unsigned long long)r->truncated, (unsigned long long)r->mismatches,
 	    us(r, 50), us(r, 90), us(r, 99), us(r, 99.9),
 	    (double)r->hist.max / 1e3, hist_mean(&r->hist) / 1e3);
 }
@@ -361,9 +384,10 @@ print_text(const struct args *a, const struct load_result *r, double rate)
 	const struct load_config *c = &a->cfg;
 	int k;
 
-	printf("herd-load: %s loop, %u thread%s, %u connection%s, %zu B, "
-	    "%.2f s measured\n", mode_name(c->mode), c->threads,
-	    c->threads == 1 ? "" : "s", c->conns, c->conns == 1 ? "" : "s",
+	printf("herd-load: %s loop, %u thread%s, %u %s%s, %zu B, "
+	    "%.2f s measured\n", mode_name(c), c->threads,
+	    c->threads == 1 ? "" : "s", c->conns,
+	    c->udp ? "UDP socket" : "connection", c->conns == 1 ? "" : "s",
 	    c->size, r->elapsed);
 	if (c->mode == LOAD_IDLE)
 		printf("open         %llu connections\n",
@@ -379,7 +403,13 @@ print_text(const struct args *a, const struct load_result *r, double rate)
 	for (k = 0; k < LOAD_ERR_KINDS; k++)
 		printf("%s%s %llu", k ? ", " : "", load_err_name(k),
 		    (unsigned long long)r->errors[k]);
-	printf(")\nmismatches   %llu\n", (unsigned long long)r->mismatches);
+	printf(")\n");
+	if (c->udp)
+		printf("lost         %llu (no reply within %g s)\n"
+		    "truncated    %llu (reply longer than expected)\n",
+		    (unsigned long long)r->lost, c->timeout,
+		    (unsigned long long)r->truncated);
+	printf("mismatches   %llu\n", (unsigned long long)r->mismatches);
 }
 
 int
@@ -420,12 +450,16 @@ main(int argc, char **argv)
 		print_json(&a, r, rate);
 	else
 		print_text(&a, r, rate);
-	done = r->mismatches > 0 ? 1 :
+	done = r->mismatches > 0 || r->truncated > 0 ? 1 :
 	    a.cfg.mode == LOAD_IDLE ? (r->open > 0 ? EX_OK : EX_UNAVAILABLE) :
 	    r->requests == 0 ? EX_UNAVAILABLE : EX_OK;
 	if (r->mismatches > 0)
 		fprintf(stderr, "herd-load: %llu reply bytes differ from what "
 		    "%s must return\n", (unsigned long long)r->mismatches,
+		    verify_mode_name(a.cfg.expect));
+	else if (r->truncated > 0)
+		fprintf(stderr, "herd-load: %llu replies were longer than "
+		    "%s must return\n", (unsigned long long)r->truncated,
 		    verify_mode_name(a.cfg.expect));
 	else if (done == EX_UNAVAILABLE)
 		fprintf(stderr, "herd-load: no reply from %s:%s\n", a.host,

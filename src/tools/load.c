@@ -140,6 +140,8 @@ collect(const struct load_config *cfg, struct worker *ws,
 		hist_merge(&r->hist, &w->hist);
 		r->requests += w->done;
 		r->mismatches += w->mismatches;
+		r->lost += w->lost;
+		r->truncated += w->truncated;
 		r->open += atomic_load(&w->pub_open);
 		for (k = 0; k < LOAD_ERR_KINDS; k++)
 			r->errors[k] += w->errors[k];
@@ -182,7 +184,8 @@ load_run(const struct load_config *cfg, struct load_result *r,
 	}
 	for (started = 0; started < cfg->threads; started++) {
 		if ((errno = pthread_create(&ws[started].tid, NULL,
-		    worker_main, &ws[started])) != 0) {
+		    cfg->udp ? udp_worker_main : worker_main,
+		    &ws[started])) != 0) {
 			snprintf(err, errlen, "pthread_create: %s",
 			    strerror(errno));
 			goto join;

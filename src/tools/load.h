@@ -48,6 +48,7 @@ struct load_config {
 	uint64_t		requests;	/* measured requests, or 0 */
 	double			timeout;	/* seconds a reply may take */
 	enum verify_mode	expect;
+	int			udp;		/* datagrams (udp.c), closed loop */
 };
 
 struct load_result {
@@ -55,6 +56,8 @@ struct load_result {
 	uint64_t	mismatches;	/* reply bytes that differ */
 	uint64_t	errors[LOAD_ERR_KINDS];
 	uint64_t	open;		/* connections open at the end */
+	uint64_t	lost;		/* --udp: no reply within --timeout */
+	uint64_t	truncated;	/* --udp: reply longer than expected */
 	double		elapsed;	/* measured seconds */
 	struct hist	hist;		/* latency, nanoseconds */
 };

@@ -54,6 +54,7 @@ struct worker {
 	struct sched		 sched;
 	struct hist		 hist;
 	uint64_t		 mismatches;
+	uint64_t		 lost, truncated;	/* --udp */
 	uint64_t		 errors[LOAD_ERR_KINDS];
 	char			 err[128];
 	_Atomic uint64_t	 pub_done, pub_errors, pub_p99, pub_open;
@@ -62,6 +63,8 @@ struct worker {
 
 /* The thread: runs until its duration or request count is done. */
 void		*worker_main(void *);
+/* The same over UDP sockets, one datagram in flight on each (udp.c). */
+void		*udp_worker_main(void *);
 /* CLOCK_MONOTONIC in nanoseconds (vDSO: no syscall). */
 uint64_t	 now_ns(void);
 

@@ -8,6 +8,7 @@ extern const struct herd_handler handler_echo;
 extern const struct herd_handler handler_rot13;
 extern const struct herd_handler handler_discard;
 extern const struct herd_handler handler_daytime;
+extern const struct herd_handler handler_okay;
 
 unsigned char	rot13_byte(unsigned char);
 

@@ -276,7 +276,10 @@ passfd_wait(void *ctx, struct herd_server *srv,
 	    passfd_any_idle(p) && passfd_room(p, srv);
 
 	for (i = 0; i < p->nl; i++) {
-		p->pfd[i].fd = listen ? srv->listeners[i].fd : -1;
+		/* Datagrams are served here, in place: no worker needed. */
+		p->pfd[i].fd = listen || (srv->state == SERVER_RUNNING &&
+		    srv->listeners[i].socktype == SOCK_DGRAM) ?
+		    srv->listeners[i].fd : -1;
 		p->pfd[i].events = POLLIN;
 		p->pfd[i].revents = 0;
 	}
@@ -295,7 +298,8 @@ passfd_wait(void *ctx, struct herd_server *srv,
 			passfd_read_worker(p, (unsigned)i);
 	for (i = 0; i < p->nl; i++)
 		if (p->pfd[i].revents != 0 && srv->state == SERVER_RUNNING &&
-		    passfd_any_idle(p) && passfd_room(p, srv)) {
+		    ((passfd_any_idle(p) && passfd_room(p, srv)) ||
+		    srv->listeners[i].socktype == SOCK_DGRAM)) {
 			if (server_accept_on(srv, &srv->listeners[i],
 			    &c) == 1)
 				passfd_hand_off(p, srv, &c);

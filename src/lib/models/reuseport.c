@@ -25,6 +25,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "dgram.h"
 #include "log.h"
 #include "master.h"
 #include "net.h"
@@ -87,6 +88,8 @@ reuseport_set_open(struct reuseport *r, unsigned k)
 	for (i = 0; i < r->srv->nlisteners; i++)
 		set->fd[i] = -1;
 	for (i = 0; i < r->srv->nlisteners; i++) {
+		/* UDP too: the kernel spreads datagrams over the set. */
+		lo.socktype = r->srv->listeners[i].socktype;
 		set->fd[i] = net_listen(r->spec[i].host, r->spec[i].port, &lo,
 		    name, sizeof name, err, sizeof err);
 		if (set->fd[i] < 0) {
@@ -94,6 +97,8 @@ reuseport_set_open(struct reuseport *r, unsigned k)
 			reuseport_set_close(r, set);
 			return -1;
 		}
+		if (lo.socktype == SOCK_DGRAM)
+			dgram_setup(set->fd[i]);
 		log_notice("master: SO_REUSEPORT listener on %s (%s), fd %d, "
 		    "for worker set %u", name,
 		    r->srv->listeners[i].handler->name, set->fd[i], k);
