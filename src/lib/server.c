@@ -683,7 +683,7 @@ server_accept_on(struct herd_server *srv, struct herd_listener *l,
 	}
 	c->addrlen = sizeof c->addr;
 	c->fd = accept4(l->fd, (struct sockaddr *)&c->addr, &c->addrlen,
-	    SOCK_CLOEXEC);
+	    SOCK_CLOEXEC | srv->accept_flags);
 	if (c->fd < 0) {
 		if (accept_transient(errno)) {
 			if (errno != EAGAIN && errno != EINTR)

@@ -97,6 +97,8 @@ struct herd_server {
 	int				 capfd;	/* --max-conns tokens, or -1 */
 	unsigned			 slot;	/* scoreboard row, or NO_SLOT */
 	struct dgram			*dgram;	/* dgram.c's buffers */
+	int				 accept_flags;	/* accept4's, event:
+							 * SOCK_NONBLOCK */
 	/*
 	 * Threads (server_threads_begin()): the thread that handles
 	 * signals writes drainfd once DRAINING and abortfd once
