@@ -146,4 +146,14 @@ long long now_ms(void);
 /* Sleep ms: a pacing (a chaos cadence, a poll's step), never a wait. */
 void	nap(int ms);
 
+/*
+ * Run HERD_BIN/argv[0] with input on stdin, its stdout (and stderr,
+ * with_stderr) in out (cap bytes, NUL-terminated); killed after ms,
+ * and with the test.  Its exit code, or -1 when it did not exit.
+ */
+int	tool_run(const char *const *argv, const char *input, char *out,
+	    size_t cap, int with_stderr, int ms);
+/* The number after "key": in a JSON object, flat or nested (asserts). */
+double	json_num(const char *json, const char *key);
+
 #endif

@@ -37,91 +37,11 @@ stop_server(void)
 TestSuite(load, .fini = stop_server, .timeout = 120);
 TestSuite(client, .fini = stop_server, .timeout = 120);
 
-static const char *
-tool_path(const char *name, char *buf, size_t len)
-{
-	const char *dir = getenv("HERD_BIN");
-
-	snprintf(buf, len, "%s/%s", dir != NULL ? dir : "../src", name);
-	return buf;
-}
-
-/*
- * Run a tool with input on its stdin; its stdout goes to out (cap
- * bytes, NUL-terminated).  Returns its exit status, or -1.
- */
+/* A tool's exit code; its stdout in out. */
 static int
 run_tool(const char *const *argv, const char *input, char *out, size_t cap)
 {
-	int in[2], o[2], status = -1;
-	pid_t pid, parent = getpid();
-	size_t got = 0;
-	long long end = now_ms() + T_RUN;
-	char path[512];
-	ssize_t n;
-
-	cr_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(o, O_CLOEXEC) == 0);
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
-		    getppid() != parent)
-			_exit(126);
-		dup2(in[0], STDIN_FILENO);
-		dup2(o[1], STDOUT_FILENO);
-		execv(tool_path(argv[0], path, sizeof path),
-		    (char *const *)argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(o[1]);
-	if (input != NULL)	/* small: fits in the pipe */
-		cr_assert(write(in[1], input, strlen(input)) ==
-		    (ssize_t)strlen(input));
-	close(in[1]);
-	while (now_ms() < end) {
-		struct pollfd p = { .fd = o[0], .events = POLLIN };
-
-		if (poll(&p, 1, 100) < 0 && errno != EINTR)
-			break;
-		if (!(p.revents & (POLLIN | POLLHUP)))
-			continue;
-		n = read(o[0], out + got, cap - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got == cap - 1)
-			break;
-	}
-	out[got] = '\0';
-	close(o[0]);
-	while (now_ms() < end && waitpid(pid, &status, WNOHANG) == 0)
-		poll(NULL, 0, 10);
-	if (waitpid(pid, &status, WNOHANG) == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		return -1;
-	}
-	return status;
-}
-
-static int
-exit_code(int status)
-{
-	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The number after "key": in a flat or nested JSON object. */
-static double
-json_num(const char *json, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof pat, "\"%s\":", key);
-	p = strstr(json, pat);
-	cr_assert_not_null(p, "%s in %s", key, json);
-	return strtod(p + strlen(pat), NULL);
+	return tool_run(argv, input, out, cap, 0, T_RUN);
 }
 
 /* A port on 127.0.0.1 that was just free and has no listener. */
@@ -157,7 +77,7 @@ Test(load, closed_loop_json_counts_every_request)
 	st = run_tool((const char *[]){ "herd-load", "-c", "4", "-n", "2000",
 	    "-s", "100", "--json", "127.0.0.1", port, NULL }, NULL, out,
 	    sizeof out);
-	cr_assert_eq(exit_code(st), 0, "status 0x%x: %s", st, out);
+	cr_assert_eq(st, 0, "exit %d: %s", st, out);
 	cr_assert_eq(json_num(out, "requests"), 2000.0, "%s", out);
 	cr_assert_eq(json_num(out, "errors"), 0.0);
 	cr_assert_eq(json_num(out, "mismatches"), 0.0);
@@ -179,7 +99,7 @@ Test(load, rot13_replies_verify_as_rot13)
 	st = run_tool((const char *[]){ "herd-load", "-c", "2", "-n", "500",
 	    "-p", "4", "-e", "rot13", "--json", "127.0.0.1", port, NULL },
 	    NULL, out, sizeof out);
-	cr_assert_eq(exit_code(st), 0, "%s", out);
+	cr_assert_eq(st, 0, "%s", out);
 	cr_assert_eq(json_num(out, "mismatches"), 0.0);
 	cr_assert_eq(json_num(out, "requests"), 500.0);
 }
@@ -194,7 +114,7 @@ Test(load, echo_where_rot13_is_expected_exits_1)
 	st = run_tool((const char *[]){ "herd-load", "-n", "50", "-e",
 	    "rot13", "--json", "127.0.0.1", port, NULL }, NULL, out,
 	    sizeof out);
-	cr_assert_eq(exit_code(st), 1, "%s", out);
+	cr_assert_eq(st, 1, "%s", out);
 	cr_assert_gt(json_num(out, "mismatches"), 0.0);
 }
 
@@ -208,7 +128,7 @@ Test(load, connection_per_request_over_many_sources)
 	st = run_tool((const char *[]){ "herd-load", "-C", "-c", "4",
 	    "--sources", "8", "-n", "100", "--json", "127.0.0.1", port,
 	    NULL }, NULL, out, sizeof out);
-	cr_assert_eq(exit_code(st), 0, "%s", out);
+	cr_assert_eq(st, 0, "%s", out);
 	cr_assert_eq(json_num(out, "requests"), 100.0, "%s", out);
 	cr_assert(strstr(out, "\"mode\":\"connect-per-request\"") != NULL);
 }
@@ -223,7 +143,7 @@ Test(load, open_loop_sends_the_requested_count)
 	st = run_tool((const char *[]){ "herd-load", "-r", "1000", "-c", "2",
 	    "-n", "300", "--json", "127.0.0.1", port, NULL }, NULL, out,
 	    sizeof out);
-	cr_assert_eq(exit_code(st), 0, "%s", out);
+	cr_assert_eq(st, 0, "%s", out);
 	cr_assert_eq(json_num(out, "requests"), 300.0, "%s", out);
 	/* 300 at 1000/s take about 0.3 s, whatever the server does. */
 	cr_assert_geq(json_num(out, "elapsed_s"), 0.25, "%s", out);
@@ -266,7 +186,7 @@ Test(load, corrupting_server_makes_it_exit_1)
 	pthread_detach(tid);
 	st = run_tool((const char *[]){ "herd-load", "-n", "20", "--json",
 	    "127.0.0.1", port, NULL }, NULL, out, sizeof out);
-	cr_assert_eq(exit_code(st), 1, "%s", out);
+	cr_assert_eq(st, 1, "%s", out);
 	cr_assert_geq(json_num(out, "mismatches"), 20.0, "%s", out);
 }
 
@@ -275,22 +195,22 @@ Test(load, closed_port_exits_69)
 	char port[16], out[256];
 
 	snprintf(port, sizeof port, "%d", closed_port());
-	cr_assert_eq(exit_code(run_tool((const char *[]){ "herd-load", "-n",
-	    "1", "127.0.0.1", port, NULL }, NULL, out, sizeof out)), 69);
+	cr_assert_eq(run_tool((const char *[]){ "herd-load", "-n",
+	    "1", "127.0.0.1", port, NULL }, NULL, out, sizeof out), 69);
 }
 
 Test(load, bad_flags_exit_64)
 {
 	char out[256];
 
-	cr_assert_eq(exit_code(run_tool((const char *[]){ "herd-load",
+	cr_assert_eq(run_tool((const char *[]){ "herd-load",
 	    "--pipeline", "0", "127.0.0.1", "7", NULL }, NULL, out,
-	    sizeof out)), 64);
-	cr_assert_eq(exit_code(run_tool((const char *[]){ "herd-load",
+	    sizeof out), 64);
+	cr_assert_eq(run_tool((const char *[]){ "herd-load",
 	    "-d", "1", "-n", "5", "127.0.0.1", "7", NULL }, NULL, out,
-	    sizeof out)), 64);
-	cr_assert_eq(exit_code(run_tool((const char *[]){ "herd-load",
-	    "127.0.0.1", NULL }, NULL, out, sizeof out)), 64);
+	    sizeof out), 64);
+	cr_assert_eq(run_tool((const char *[]){ "herd-load",
+	    "127.0.0.1", NULL }, NULL, out, sizeof out), 64);
 }
 
 Test(client, pipes_lines_through_rot13)
@@ -302,7 +222,7 @@ Test(client, pipes_lines_through_rot13)
 	snprintf(port, sizeof port, "%d", d.port[0]);
 	st = run_tool((const char *[]){ "herd-client", "localhost", port,
 	    NULL }, "Hello, World\nabc xyz 123\n", out, sizeof out);
-	cr_assert_eq(exit_code(st), 0, "status 0x%x", st);
+	cr_assert_eq(st, 0, "exit %d", st);
 	cr_assert_str_eq(out, "Uryyb, Jbeyq\nnop klm 123\n");
 }
 
@@ -312,8 +232,8 @@ Test(client, unterminated_last_line_is_still_answered)
 
 	start_herdd("iterative", "echo");
 	snprintf(port, sizeof port, "%d", d.port[0]);
-	cr_assert_eq(exit_code(run_tool((const char *[]){ "herd-client",
-	    "127.0.0.1", port, NULL }, "one\ntwo", out, sizeof out)), 0);
+	cr_assert_eq(run_tool((const char *[]){ "herd-client",
+	    "127.0.0.1", port, NULL }, "one\ntwo", out, sizeof out), 0);
 	cr_assert_str_eq(out, "one\ntwo");
 }
 
@@ -322,14 +242,14 @@ Test(client, closed_port_exits_69)
 	char port[16], out[256];
 
 	snprintf(port, sizeof port, "%d", closed_port());
-	cr_assert_eq(exit_code(run_tool((const char *[]){ "herd-client",
-	    "127.0.0.1", port, NULL }, "x\n", out, sizeof out)), 69);
+	cr_assert_eq(run_tool((const char *[]){ "herd-client",
+	    "127.0.0.1", port, NULL }, "x\n", out, sizeof out), 69);
 }
 
 Test(client, usage_errors_exit_64)
 {
 	char out[256];
 
-	cr_assert_eq(exit_code(run_tool((const char *[]){ "herd-client",
-	    "127.0.0.1", NULL }, NULL, out, sizeof out)), 64);
+	cr_assert_eq(run_tool((const char *[]){ "herd-client",
+	    "127.0.0.1", NULL }, NULL, out, sizeof out), 64);
 }

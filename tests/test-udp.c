@@ -496,77 +496,11 @@ Test(udp, socket_activation_serves_a_datagram_socket)
 
 /* --- the tools ------------------------------------------------------ */
 
-static const char *
-tool_path(const char *name, char *buf, size_t len)
-{
-	const char *dir = getenv("HERD_BIN");
-
-	snprintf(buf, len, "%s/%s", dir != NULL ? dir : "../src", name);
-	return buf;
-}
-
-/* Run a tool with input on stdin; its stdout (and stderr) in out. */
+/* A tool's exit code; its stdout and stderr in out. */
 static int
 run_tool(const char *const *argv, const char *input, char *out, size_t cap)
 {
-	int in[2], o[2], status = -1;
-	pid_t pid, parent = getpid();
-	size_t got = 0;
-	long long end = now_ms() + T_RUN;
-	char path[512];
-	ssize_t n;
-
-	cr_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(o, O_CLOEXEC) == 0);
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
-		    getppid() != parent)
-			_exit(126);
-		dup2(in[0], STDIN_FILENO);
-		dup2(o[1], STDOUT_FILENO);
-		dup2(o[1], STDERR_FILENO);
-		execv(tool_path(argv[0], path, sizeof path),
-		    (char *const *)argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(o[1]);
-	if (input != NULL)
-		cr_assert(write(in[1], input, strlen(input)) ==
-		    (ssize_t)strlen(input));
-	close(in[1]);
-	while (now_ms() < end && got < cap - 1) {
-		struct pollfd p = { .fd = o[0], .events = POLLIN };
-
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		if ((n = read(o[0], out + got, cap - 1 - got)) <= 0)
-			break;
-		got += (size_t)n;
-	}
-	out[got] = '\0';
-	close(o[0]);
-	while (now_ms() < end && waitpid(pid, &status, WNOHANG) == 0)
-		poll(NULL, 0, 10);
-	if (waitpid(pid, &status, WNOHANG) == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		return -1;
-	}
-	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static double
-json_num(const char *json, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof pat, "\"%s\":", key);
-	p = strstr(json, pat);
-	cr_assert_not_null(p, "%s in %s", key, json);
-	return strtod(p + strlen(pat), NULL);
+	return tool_run(argv, input, out, cap, 1, T_RUN);
 }
 
 /*
