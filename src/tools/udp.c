@@ -169,6 +169,7 @@ udp_tick(struct worker *w, uint64_t now)
 	}
 }
 
+/* worker_publish() with the sockets that are open. */
 static void
 udp_publish(struct worker *w)
 {
@@ -177,26 +178,7 @@ udp_publish(struct worker *w)
 
 	for (i = 0; i < w->nconns; i++)
 		open += w->conns[i].fd >= 0;
-	atomic_store(&w->pub_done, w->done);
-	atomic_store(&w->pub_errors, w->failed);
-	atomic_store(&w->pub_open, open);
-	atomic_store(&w->pub_p99, hist_percentile(&w->hist, 99.0));
-}
-
-static int
-udp_finished(struct worker *w, uint64_t now)
-{
-	unsigned i;
-
-	if (w->stop_at != 0 && now >= w->stop_at)
-		return 1;
-	if (w->quota == 0 || w->done + w->failed < w->quota)
-		return 0;
-	w->stopping = 1;
-	for (i = 0; i < w->nconns; i++)
-		if (w->conns[i].n > 0)
-			return 0;
-	return 1;
+	worker_publish(w, open);
 }
 
 void *
@@ -219,7 +201,7 @@ udp_worker_main(void *arg)
 	for (i = 0; i < w->nconns && w->err[0] == '\0'; i++)
 		udp_open(w, &w->conns[i], now);
 	next_tick = now + tick;
-	while (w->err[0] == '\0' && !udp_finished(w, now = now_ns())) {
+	while (w->err[0] == '\0' && !worker_finished(w, now = now_ns())) {
 		if (now >= next_tick) {
 			udp_tick(w, now);
 			udp_publish(w);

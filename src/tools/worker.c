@@ -311,18 +311,25 @@ worker_schedule(struct worker *w, uint64_t now)
 }
 
 /* The numbers the progress line and the result show. */
+void
+worker_publish(struct worker *w, uint64_t open)
+{
+	atomic_store(&w->pub_done, w->done);
+	atomic_store(&w->pub_errors, w->failed);
+	atomic_store(&w->pub_open, open);
+	atomic_store(&w->pub_p99, hist_percentile(&w->hist, 99.0));
+}
+
+/* worker_publish() with the connections that are up. */
 static void
-worker_publish(struct worker *w)
+worker_publish_tcp(struct worker *w)
 {
 	uint64_t open = 0;
 	unsigned i;
 
 	for (i = 0; i < w->nconns; i++)
 		open += w->conns[i].state == C_ACTIVE;
-	atomic_store(&w->pub_done, w->done);
-	atomic_store(&w->pub_errors, w->failed);
-	atomic_store(&w->pub_open, open);
-	atomic_store(&w->pub_p99, hist_percentile(&w->hist, 99.0));
+	worker_publish(w, open);
 }
 
 /* Timeouts and reconnects (failed connections retry at this pace). */
@@ -341,10 +348,10 @@ worker_tick(struct worker *w, uint64_t now)
 		    now - c->last > limit)
 			conn_fail(w, c, LOAD_ERR_TIMEOUT, now);
 	}
-	worker_publish(w);
+	worker_publish_tcp(w);
 }
 
-static int
+int
 worker_finished(struct worker *w, uint64_t now)
 {
 	unsigned i;
@@ -400,7 +407,7 @@ worker_main(void *arg)
 	}
 	w->ended = now;
 	w->stopping = 1;
-	worker_publish(w);
+	worker_publish_tcp(w);
 	for (i = 0; i < w->nconns; i++)
 		if (w->conns[i].fd >= 0)
 			close(w->conns[i].fd);

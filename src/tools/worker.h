@@ -65,6 +65,10 @@ struct worker {
 void		*worker_main(void *);
 /* The same over UDP sockets, one datagram in flight on each (udp.c). */
 void		*udp_worker_main(void *);
+/* Past the duration, or the quota done and nothing in flight: 1. */
+int		 worker_finished(struct worker *, uint64_t now);
+/* Show done, errors, open and p99 to the main thread. */
+void		 worker_publish(struct worker *, uint64_t open);
 /* CLOCK_MONOTONIC in nanoseconds (vDSO: no syscall). */
 uint64_t	 now_ns(void);
 
