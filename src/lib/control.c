@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "control.h"
 #include "herd.h"
 #include "log.h"
@@ -48,15 +49,6 @@ struct control {
 	uid_t			owner;	/* served besides root */
 	struct control_client	cl[CONTROL_MAX_CLIENTS];
 };
-
-static long long
-control_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * A socket file already at path: a live herdd's (refuse), or one a dead
@@ -378,7 +370,7 @@ control_accept(struct control *ctl)
 	}
 	c = &ctl->cl[i];
 	c->fd = fd;
-	c->deadline = control_now_ms() + CONTROL_DEADLINE_MS;
+	c->deadline = clock_ms() + CONTROL_DEADLINE_MS;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		log_warn("control: SO_PEERCRED: %s", strerror(errno));
 		control_drop(c);
@@ -459,7 +451,7 @@ control_serve(struct control *ctl, const struct pollfd *pfd, size_t n,
 		if (c->fd >= 0 && c->replying)
 			control_write(c);
 	}
-	now = control_now_ms();
+	now = clock_ms();
 	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		if (ctl->cl[i].fd >= 0 && now >= ctl->cl[i].deadline) {
 			log_info("control: dropped a client past its %d ms",
@@ -476,7 +468,7 @@ control_timeout_ms(const struct control *ctl)
 
 	if (ctl == NULL)
 		return -1;
-	now = control_now_ms();
+	now = clock_ms();
 	for (i = 0; i < CONTROL_MAX_CLIENTS; i++) {
 		if (ctl->cl[i].fd < 0)
 			continue;

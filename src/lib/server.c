@@ -21,6 +21,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "connlimit.h"
 #include "dgram.h"
 #include "log.h"
@@ -637,11 +638,7 @@ server_episode_begin(struct herd_server *srv, const struct herd_listener *l,
     int err)
 {
 	struct accept_episode *ep = srv->episode;
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	atomic_store(&ep->last,
-	    (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	atomic_store(&ep->last, clock_ms());
 	/*
 	 * The client stays in the backlog and the listener stays
 	 * readable: the caller pauses rather than spins
@@ -657,14 +654,9 @@ static void
 server_episode_end(struct herd_server *srv, const struct herd_listener *l)
 {
 	struct accept_episode *ep = srv->episode;
-	struct timespec now;
-	long long ms;
-
 	if (!atomic_load_explicit(&ep->on, memory_order_relaxed))
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	if (ms - atomic_load(&ep->last) >= SERVER_EPISODE_QUIET_MS &&
+	if (clock_ms() - atomic_load(&ep->last) >= SERVER_EPISODE_QUIET_MS &&
 	    atomic_exchange(&ep->on, 0) == 1)
 		log_notice("%s: accept on %s: accepting again", srv->role,
 		    l->name);

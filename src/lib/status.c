@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "clock.h"
 #include "control.h"
 #include "scoreboard.h"
 #include "status.h"
@@ -33,15 +34,6 @@ status_printf(struct herd_buf *out, const char *fmt, ...)
 		return -1;
 	out->len += (size_t)n;
 	return 0;
-}
-
-static long long
-status_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static unsigned long long
@@ -95,7 +87,7 @@ status_render(struct herd_buf *out, const struct control_view *v, int json)
 {
 	struct status_sum sum = { 0, v->gone_served, 0, v->gone_in,
 	    v->gone_out };
-	long long now = status_now_ms();
+	long long now = clock_ms();
 	unsigned long long up = status_age(v->started_ms, now);
 
 	if (json) {

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "herd.h"
 
 #define HERDCTL_DEFAULT_PATH	"/run/herd/herdd.sock"
@@ -74,15 +75,6 @@ herdctl_on_sigint(int signo)
 {
 	(void)signo;
 	herdctl_interrupted = 1;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Connect to path; the fd, or -1 with the exit code in *rc. */
@@ -138,14 +130,14 @@ herdctl_send(int fd, const char *line)
 static int
 herdctl_read_all(int fd, struct herd_buf *reply)
 {
-	long long deadline = now_ms() + HERDCTL_TIMEOUT_MS;
+	long long deadline = clock_ms() + HERDCTL_TIMEOUT_MS;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	unsigned char *b;
 	ssize_t n;
 	int r;
 
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_ms();
 
 		if (left <= 0)
 			return -1;
@@ -353,13 +345,13 @@ top_keys_raw(struct top *t)
 static int
 top_pause(const struct top *t, int ms)
 {
-	long long until = now_ms() + ms;
+	long long until = clock_ms() + ms;
 	struct pollfd p = { .fd = t->raw ? STDIN_FILENO : -1,
 	    .events = POLLIN };
 	char c;
 
 	while (!herdctl_interrupted) {
-		long long left = until - now_ms();
+		long long left = until - clock_ms();
 
 		if (left <= 0)
 			return 0;

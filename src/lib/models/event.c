@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "connlimit.h"
 #include "log.h"
 #include "master.h"
@@ -94,15 +95,6 @@ struct ev_loop {
 	unsigned char		 in[EV_CHUNK];
 };
 
-static long long
-ev_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 ev_unlink(struct ev_loop *lp, struct ev_conn *ec)
 {
@@ -122,7 +114,7 @@ ev_unlink(struct ev_loop *lp, struct ev_conn *ec)
 static void
 ev_touch(struct ev_loop *lp, struct ev_conn *ec)
 {
-	ec->active = ev_now_ms();
+	ec->active = clock_ms();
 	if (lp->conns == ec)
 		return;
 	if (ec->prev != NULL)		/* else new: not in the list yet */
@@ -464,7 +456,7 @@ ev_accept(struct ev_loop *lp, struct herd_listener *l)
 			connlimit_give(srv);
 			/* Out of descriptors: the loop must not stall. */
 			if (srv->accept_exhausted) {
-				lp->retry = ev_now_ms() +
+				lp->retry = clock_ms() +
 				    SERVER_ACCEPT_BACKOFF_MS;
 				ev_pause(lp, EV_NO_FDS, 1);
 			}
@@ -566,7 +558,7 @@ ev_sweep(struct ev_loop *lp)
 
 	if (limit == 0)
 		return -1;
-	now = ev_now_ms();
+	now = clock_ms();
 	while ((ec = lp->oldest) != NULL && now - ec->active >= limit) {
 		log_debug("fd %d from %s: idle %u s, closing", ec->c.fd,
 		    ec->c.host, lp->srv->opt->timeout);
@@ -596,7 +588,7 @@ ev_backoff(struct ev_loop *lp)
 
 	if (lp->retry == 0)
 		return -1;
-	if ((now = ev_now_ms()) < lp->retry)
+	if ((now = clock_ms()) < lp->retry)
 		return (int)(lp->retry - now);
 	lp->retry = 0;
 	ev_pause(lp, EV_NO_FDS, 0);

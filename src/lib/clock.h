@@ -1,0 +1,19 @@
+/*
+ * clock.h - the monotonic clock in milliseconds, what deadlines,
+ * uptimes and episodes are measured in.
+ */
+#ifndef HERD_CLOCK_H
+#define HERD_CLOCK_H
+
+#include <time.h>
+
+static inline long long
+clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#endif
