@@ -232,6 +232,43 @@ Test(api, custom_handler_served_under_every_model)
 	cr_assert_geq(i, 2);
 }
 
+/*
+ * Over UDP a datagram is one whole exchange: open (which sees the
+ * sender), the bytes, the end (len 0), close; one reply datagram.
+ */
+Test(api, custom_handler_answers_a_datagram_and_sees_its_sender)
+{
+	struct herd_server *srv = herd_server_new();
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct runner r;
+	char got[256];
+	ssize_t n;
+	int fd, port;
+
+	cr_assert_not_null(srv);
+	if (herd_handler_find("tally") == NULL)
+		cr_assert_eq(herd_handler_register(&tally_handler), 0);
+	port = herd_server_listen(srv, "udp:127.0.0.1:0", "tally");
+	cr_assert_gt(port, 0, "listen: %s", herd_server_error(srv));
+	runner_start(&r, srv);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((unsigned short)port);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	/* The socket is bound: the datagram waits for the server's poll. */
+	cr_assert_eq(send(fd, "abc", 3, 0), 3);
+	cr_assert(readable_within(fd, T_IO), "no reply");
+	n = recv(fd, got, sizeof got - 1, 0);
+	cr_assert_gt(n, 0);
+	got[n] = '\0';
+	cr_assert_str_eq(got, "hi 127.0.0.1\nabc[3]\n");
+	close(fd);
+	herd_server_stop(srv);
+	cr_assert_eq(runner_join(&r, T_STOP), 0, "%s", herd_server_error(srv));
+	herd_server_free(srv);
+}
+
 Test(api, builtin_handler_served_by_name)
 {
 	struct herd_server *srv;

@@ -164,7 +164,7 @@ dgram_one(struct herd_server *srv, const struct herd_listener *l,
 	}
 	peer.addr = (const struct sockaddr *)&c.addr;
 	peer.addrlen = c.addrlen;
-	peer.host = c.name;
+	peer.host = c.host;	/* numeric: no reverse DNS per datagram */
 	peer.serv = c.serv;
 	if (dgram_exchange(l->handler, d, (size_t)n, &peer) < 0) {
 		log_info("%s: %s failed on %zd bytes from %s:%s: no reply",
