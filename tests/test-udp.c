@@ -440,6 +440,61 @@ Test(udp, process_workers_share_the_one_socket)
 	check_shared("hybrid");
 }
 
+/* A TCP socket listening on 127.0.0.1:0; its port in *port. */
+static int
+tcp_loopback(int *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+	    listen(fd, 16) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/*
+ * --max-conns counts connections: with its one token held by a TCP
+ * client, datagrams on the same server are still answered.
+ */
+static void
+check_udp_at_cap(const char *model)
+{
+	/* Two workers: a prefork one serving the TCP client is busy. */
+	const char *args[] = { "--model", model, "-w", "2", "--max-conns",
+	    "1", NULL };
+	int port[2], tcp, u, i;
+	char got[8];
+
+	socks[0] = tcp_loopback(&port[0]);
+	socks[1] = udp_loopback(&port[1]);
+	herdd_start_fds(&d, socks, "echo:echo", args);
+	tcp = client_connect(port[0]);
+	cr_assert_eq(client_roundtrip(tcp, "t", 1, got, sizeof got, T_IO), 1);
+	u = udp_client(port[1]);
+	cr_assert_eq(ask(u, "u", 1, got, sizeof got), 1, "%s: no datagram "
+	    "answered at --max-conns\n%s", model, herdd_log(&d));
+	close(u);
+	close(tcp);
+	herdd_stop(&d, SIGKILL, 5000);
+	for (i = 0; i < 2; i++) {
+		close(socks[i]);
+		socks[i] = -1;
+	}
+}
+
+Test(udp, datagrams_are_answered_while_connections_are_at_the_cap)
+{
+	check_udp_at_cap("event");
+	check_udp_at_cap("prefork");
+	check_udp_at_cap("thread");
+	check_udp_at_cap("pool");
+}
+
 Test(udp, oversize_datagram_is_reported_not_answered)
 {
 	static unsigned char big[100000];

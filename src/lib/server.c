@@ -741,14 +741,32 @@ server_poll(struct herd_server *srv, size_t n)
 static int
 server_wait_token(struct herd_server *srv)
 {
+	struct pollfd *pfd = srv->pfd;
+	size_t i, n = 1;
 	int r;
 
 	log_debug("%s: at --max-conns %u: not accepting", srv->role,
 	    srv->opt->max_conns);
-	srv->pfd[0].fd = srv->capfd;
-	srv->pfd[0].events = POLLIN;
-	srv->pfd[0].revents = 0;
-	r = server_poll(srv, 1);
+	pfd[0].fd = srv->capfd;
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	/*
+	 * A datagram opens no connection and takes no token: keep
+	 * answering them meanwhile.  There is room: a stream listener
+	 * is what brought us here, so at most nlisteners - 1 of them.
+	 */
+	for (i = 0; i < srv->nlisteners; i++)
+		if (srv->listeners[i].socktype == SOCK_DGRAM) {
+			pfd[n].fd = srv->listeners[i].fd;
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			n++;
+		}
+	r = server_poll(srv, n);
+	for (i = 0, n = 1; r > 0 && i < srv->nlisteners; i++)
+		if (srv->listeners[i].socktype == SOCK_DGRAM &&
+		    pfd[n++].revents != 0)
+			dgram_serve(srv, &srv->listeners[i]);
 	return r < 0 && errno != EINTR ? -1 : 0;
 }
 
@@ -759,6 +777,8 @@ server_accept_capped(struct herd_server *srv, struct herd_listener *l,
 {
 	int r;
 
+	if (l->socktype == SOCK_DGRAM)	/* no connection, no token */
+		return server_accept_on(srv, l, c);
 	if (!connlimit_take(srv))
 		return server_wait_token(srv);
 	if ((r = server_accept_on(srv, l, c)) == 1) {

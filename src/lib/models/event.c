@@ -157,9 +157,11 @@ ev_pause(struct ev_loop *lp, int why, int on)
 		    lp->paused & EV_AT_CAP ? EPOLLIN : 0);
 	if ((was != 0) == (lp->paused != 0))
 		return;
+	/* Datagram listeners need neither a token nor a descriptor. */
 	for (i = 0; i < lp->srv->nlisteners; i++)
-		ev_interest(lp, lp->srv->listeners[i].fd, &lp->listeners[i],
-		    lp->paused ? 0 : EPOLLIN);
+		if (lp->srv->listeners[i].socktype != SOCK_DGRAM)
+			ev_interest(lp, lp->srv->listeners[i].fd,
+			    &lp->listeners[i], lp->paused ? 0 : EPOLLIN);
 	log_debug("%s: %s accepting (%zu connections)", lp->srv->role,
 	    lp->paused ? "stops" : "resumes", lp->nconns);
 }
@@ -447,6 +449,10 @@ ev_accept(struct ev_loop *lp, struct herd_listener *l)
 	struct herd_conn c;
 	int i;
 
+	if (l->socktype == SOCK_DGRAM) {	/* no connection, no token */
+		server_accept_on(srv, l, &c);
+		return;
+	}
 	for (i = 0; i < EV_ACCEPTS && srv->state == SERVER_RUNNING; i++) {
 		if (!connlimit_take(srv)) {
 			ev_pause(lp, EV_AT_CAP, 1);
