@@ -30,6 +30,9 @@
 #include "sig.h"
 #include "status.h"
 
+/* Unread request bytes read before closing: 8 KiB at most. */
+#define CONTROL_DRAIN_READS	16
+
 struct control_client {
 	int		 fd;		/* -1: free */
 	uid_t		 uid;
@@ -325,6 +328,7 @@ control_write(struct control_client *c)
 {
 	char junk[512];
 	ssize_t n;
+	int i;
 
 	n = send(c->fd, c->out.data + c->sent, c->out.len - c->sent,
 	    MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -339,9 +343,12 @@ control_write(struct control_client *c)
 		return;
 	/*
 	 * Read what is left unread: closing on unread data resets the
-	 * connection, and the client could lose the reply.
+	 * connection, and the client could lose the reply.  A bounded
+	 * read: a client that keeps sending must not hold the master
+	 * here, and its reset is its own doing.
 	 */
-	while (recv(c->fd, junk, sizeof junk, MSG_DONTWAIT) > 0)
+	for (i = 0; i < CONTROL_DRAIN_READS &&
+	    recv(c->fd, junk, sizeof junk, MSG_DONTWAIT) > 0; i++)
 		;
 	control_drop(c);
 }
