@@ -79,7 +79,7 @@ herdd_path(void)
 	return p != NULL ? p : "../src/herdd";
 }
 
-static int
+int
 listen_loopback(int *port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };

@@ -43,6 +43,11 @@ void	herdd_start(struct herdd *, const char *fdnames, const char *const *args);
  */
 void	herdd_start_fds(struct herdd *, const int *fds, const char *fdnames,
 	    const char *const *args);
+/*
+ * A TCP socket listening on 127.0.0.1:0, inheritable (no CLOEXEC: a
+ * child can be handed it, as herdd or HAProxy are); its port.
+ */
+int	listen_loopback(int *port);
 /* A UDP socket bound to 127.0.0.1:0 (CLOEXEC, blocking); its port. */
 int	udp_loopback(int *port);
 /*

@@ -95,27 +95,6 @@ config_path(void)
 	return path;
 }
 
-/*
- * A listening socket on 127.0.0.1:0 that HAProxy inherits (so not
- * close-on-exec); the port in *port.
- */
-static int
-inherited_listener(int *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof sin;
-	int fd;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0,
-	    "bind: %s", strerror(errno));
-	cr_assert(listen(fd, 128) == 0);
-	cr_assert(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
 static void
 setenv_fmt(const char *name, const char *fmt, int n)
 {
@@ -132,8 +111,8 @@ haproxy_start(const char *exe)
 	const char *cmd[] = { exe, "-db", "-f", config_path(), NULL };
 	int front, stats, port, sport;
 
-	front = inherited_listener(&port);
-	stats = inherited_listener(&sport);
+	front = listen_loopback(&port);
+	stats = listen_loopback(&sport);
 	setenv_fmt("HERD_FRONT", "fd@%d", front);
 	setenv_fmt("HERD_STATS", "fd@%d", stats);
 	setenv_fmt("HERD1", "127.0.0.1:%d", a.port[0]);

@@ -440,23 +440,6 @@ Test(udp, process_workers_share_the_one_socket)
 	check_shared("hybrid");
 }
 
-/* A TCP socket listening on 127.0.0.1:0; its port in *port. */
-static int
-tcp_loopback(int *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof sin;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	cr_assert(fd >= 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
-	    listen(fd, 16) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
 /*
  * --max-conns counts connections: with its one token held by a TCP
  * client, datagrams on the same server are still answered.
@@ -470,7 +453,7 @@ check_udp_at_cap(const char *model)
 	int port[2], tcp, u, i;
 	char got[8];
 
-	socks[0] = tcp_loopback(&port[0]);
+	socks[0] = listen_loopback(&port[0]);
 	socks[1] = udp_loopback(&port[1]);
 	herdd_start_fds(&d, socks, "echo:echo", args);
 	tcp = client_connect(port[0]);
